@@ -1,0 +1,153 @@
+//! The `Backend` trait: the primitive operations every higher layer is written
+//! against, once. The CPU backend (`cpu/`) and the CUDA backend (crate
+//! `recon-cuda`) implement it.
+//!
+//! Primitives work on contiguous row-major buffers plus shapes that the caller
+//! (`Tensor`) has already checked, so a backend never validates user input.
+//! Everything that can be composed from these primitives (gradients, losses,
+//! upsampling, convolution itself) is composed in the layers above, so a new
+//! backend gets it for free.
+
+use crate::element::Element;
+use crate::error::Result;
+use crate::window::Window2d;
+
+/// Elementwise functions of one operand. Parameters ride along in the variant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Unary {
+    /// `-x`
+    Neg,
+    /// `e^x`
+    Exp,
+    /// `ln x`
+    Log,
+    /// `sqrt x`
+    Sqrt,
+    /// `x^2`
+    Square,
+    /// `|x|`
+    Abs,
+    /// `1 / x`
+    Recip,
+    /// `max(x, 0)`
+    Relu,
+    /// `1 / (1 + e^-x)`, computed without overflow for large `|x|`.
+    Sigmoid,
+    /// `tanh x`
+    Tanh,
+    /// `ln(1 + e^x)`, computed stably as `max(x, 0) + ln(1 + e^-|x|)`.
+    Softplus,
+    /// `1` where `x > 0`, else `0`: the derivative of relu.
+    Step,
+    /// `-1, 0, 1` by the sign of `x`: the derivative of `|x|`.
+    Sign,
+    /// `x + c`
+    AddScalar(f64),
+    /// `c * x`
+    MulScalar(f64),
+    /// `x^p`
+    Powf(f64),
+    /// `min(max(x, lo), hi)`
+    Clamp(f64, f64),
+    /// `1` where `lo <= x <= hi`, else `0`: the derivative of clamp.
+    InRange(f64, f64),
+}
+
+/// Elementwise functions of two operands, with numpy broadcasting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Max,
+    Min,
+    /// `1` where `a == b`, else `0` (used to route the gradient of max).
+    Eq,
+}
+
+/// Reductions along one axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduce {
+    Sum,
+    Max,
+}
+
+/// One (possibly batched) matrix product `C[b] = op(A[b]) op(B[b])`, where `op`
+/// transposes when asked. `A` is stored as `m x k` (or `k x m` when
+/// `trans_a`), `B` as `k x n` (or `n x k`), `C` as `m x n`. A batch stride of 0
+/// reuses the same matrix for every batch item (a shared weight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Matmul {
+    pub batch: usize,
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub trans_a: bool,
+    pub trans_b: bool,
+    pub a_batch_stride: usize,
+    pub b_batch_stride: usize,
+}
+
+impl Matmul {
+    /// Floating-point operations: one multiply and one add per term.
+    pub fn flops(&self) -> f64 {
+        2.0 * (self.batch * self.m * self.k * self.n) as f64
+    }
+}
+
+pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
+    /// The scalar type of this backend's tensors.
+    type Elem: Element;
+    /// A contiguous buffer of `Elem` (a `Vec` on the CPU, device memory on a GPU).
+    type Storage: Send + Sync;
+    /// A buffer of element positions (max pooling's argmax).
+    type Indices: Send + Sync;
+
+    fn name(&self) -> String;
+
+    // ---- memory -------------------------------------------------------------
+    fn from_vec(&self, data: Vec<Self::Elem>) -> Result<Self::Storage>;
+    fn to_vec(&self, x: &Self::Storage) -> Result<Vec<Self::Elem>>;
+    fn full(&self, len: usize, value: Self::Elem) -> Result<Self::Storage>;
+
+    // ---- moving data --------------------------------------------------------
+    /// Reorders the axes of a tensor of `shape`: output axis `i` is input axis `axes[i]`.
+    fn permute(&self, x: &Self::Storage, shape: &[usize], axes: &[usize]) -> Result<Self::Storage>;
+    /// Materialises `x` of shape `from` broadcast to shape `to`.
+    fn broadcast_to(&self, x: &Self::Storage, from: &[usize], to: &[usize]) -> Result<Self::Storage>;
+    /// Rows `rows` (each `row_len` elements) of `x`, in that order.
+    fn gather_rows(&self, x: &Self::Storage, row_len: usize, rows: &[usize]) -> Result<Self::Storage>;
+
+    // ---- elementwise --------------------------------------------------------
+    fn unary(&self, op: Unary, x: &Self::Storage) -> Result<Self::Storage>;
+    /// `op(a, b)` with `a` of `a_shape` and `b` of `b_shape` broadcast to `out_shape`.
+    fn binary(&self, op: Binary, a: &Self::Storage, a_shape: &[usize], b: &Self::Storage, b_shape: &[usize], out_shape: &[usize]) -> Result<Self::Storage>;
+
+    // ---- reductions (deterministic: same bits for any thread count) ---------
+    /// Reduces `x`, viewed as `[outer, len, inner]`, along the middle axis to `[outer, inner]`.
+    fn reduce(&self, op: Reduce, x: &Self::Storage, outer: usize, len: usize, inner: usize) -> Result<Self::Storage>;
+    /// The sum of all elements, as a one-element buffer.
+    fn sum_all(&self, x: &Self::Storage) -> Result<Self::Storage>;
+    /// Softmax of each row of a `rows x cols` matrix: `e^(x - max) / sum e^(x - max)`.
+    fn softmax_rows(&self, x: &Self::Storage, rows: usize, cols: usize) -> Result<Self::Storage>;
+    /// Log-softmax of each row: `x - max - ln sum e^(x - max)`.
+    fn log_softmax_rows(&self, x: &Self::Storage, rows: usize, cols: usize) -> Result<Self::Storage>;
+
+    // ---- matrix product -----------------------------------------------------
+    fn matmul(&self, a: &Self::Storage, b: &Self::Storage, spec: &Matmul) -> Result<Self::Storage>;
+
+    // ---- sliding windows ----------------------------------------------------
+    /// Unfolds every window of `x` (NCHW, `w.input_shape()`) into a column:
+    /// `cols[n][(c * kh + i) * kw + j][oy * out_w + ox] = x[n][c][in_y(oy, i)][in_x(ox, j)]`
+    /// (zero in the padding). Shape `[n, patch_len, out_len]`.
+    fn im2col(&self, x: &Self::Storage, w: &Window2d) -> Result<Self::Storage>;
+    /// The adjoint of `im2col`: adds every column entry back to the input
+    /// position it was read from (overlapping windows sum). Shape `input_shape()`.
+    fn col2im(&self, cols: &Self::Storage, w: &Window2d) -> Result<Self::Storage>;
+    /// Max over each window (padding never wins), shape `[n, c, out_h, out_w]`,
+    /// with the flat input position of each maximum (the first, on ties).
+    fn max_pool2d(&self, x: &Self::Storage, w: &Window2d) -> Result<(Self::Storage, Self::Indices)>;
+    /// Routes each output gradient to its argmax: `dx[idx[o]] += dy[o]`.
+    fn max_pool2d_backward(&self, dy: &Self::Storage, idx: &Self::Indices, w: &Window2d) -> Result<Self::Storage>;
+}

@@ -1,0 +1,148 @@
+//! Elementwise kernels on the CPU: one tight loop per function (each `match`
+//! arm instantiates its own loop, which the compiler vectorises where the math
+//! allows), and broadcasting by three fast paths and one general path.
+
+use super::parallel::{for_each_row, map, zip};
+use crate::backend::{Binary, Unary};
+use crate::element::Element;
+use crate::shape::{broadcast_strides, numel};
+
+/// The scalar function of a unary op.
+#[inline(always)]
+fn sigmoid<E: Element>(x: E) -> E {
+    // For x < 0 use e^x / (1 + e^x) so that e^-x never overflows.
+    if x >= E::ZERO {
+        E::ONE / (E::ONE + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (E::ONE + e)
+    }
+}
+
+pub fn unary<E: Element>(op: Unary, x: &[E]) -> Vec<E> {
+    let c = |v: f64| E::from_f64(v);
+    match op {
+        Unary::Neg => map(x, |v| -v),
+        Unary::Exp => map(x, |v| v.exp()),
+        Unary::Log => map(x, |v| v.ln()),
+        Unary::Sqrt => map(x, |v| v.sqrt()),
+        Unary::Square => map(x, |v| v * v),
+        Unary::Abs => map(x, |v| v.abs()),
+        Unary::Recip => map(x, |v| E::ONE / v),
+        Unary::Relu => map(x, |v| if v > E::ZERO { v } else { E::ZERO }),
+        Unary::Sigmoid => map(x, sigmoid),
+        Unary::Tanh => map(x, |v| v.tanh()),
+        Unary::Softplus => map(x, |v| v.max(E::ZERO) + (-v.abs()).exp().ln_1p()),
+        Unary::Step => map(x, |v| if v > E::ZERO { E::ONE } else { E::ZERO }),
+        Unary::Sign => map(x, |v| {
+            if v > E::ZERO {
+                E::ONE
+            } else if v < E::ZERO {
+                -E::ONE
+            } else {
+                E::ZERO
+            }
+        }),
+        Unary::AddScalar(s) => {
+            let s = c(s);
+            map(x, move |v| v + s)
+        }
+        Unary::MulScalar(s) => {
+            let s = c(s);
+            map(x, move |v| v * s)
+        }
+        Unary::Powf(p) if p == 2.0 => map(x, |v| v * v),
+        Unary::Powf(p) => {
+            let p = c(p);
+            map(x, move |v| v.powf(p))
+        }
+        Unary::Clamp(lo, hi) => {
+            let (lo, hi) = (c(lo), c(hi));
+            map(x, move |v| v.max(lo).min(hi))
+        }
+        Unary::InRange(lo, hi) => {
+            let (lo, hi) = (c(lo), c(hi));
+            map(x, move |v| if v >= lo && v <= hi { E::ONE } else { E::ZERO })
+        }
+    }
+}
+
+pub fn binary<E: Element>(op: Binary, a: &[E], a_shape: &[usize], b: &[E], b_shape: &[usize], out_shape: &[usize]) -> Vec<E> {
+    match op {
+        Binary::Add => broadcast(a, a_shape, b, b_shape, out_shape, |x, y| x + y),
+        Binary::Sub => broadcast(a, a_shape, b, b_shape, out_shape, |x, y| x - y),
+        Binary::Mul => broadcast(a, a_shape, b, b_shape, out_shape, |x, y| x * y),
+        Binary::Div => broadcast(a, a_shape, b, b_shape, out_shape, |x, y| x / y),
+        Binary::Max => broadcast(a, a_shape, b, b_shape, out_shape, |x, y| x.max(y)),
+        Binary::Min => broadcast(a, a_shape, b, b_shape, out_shape, |x, y| x.min(y)),
+        Binary::Eq => broadcast(a, a_shape, b, b_shape, out_shape, |x, y| if x == y { E::ONE } else { E::ZERO }),
+    }
+}
+
+/// Is `small` a trailing block of `out` (after dropping its leading 1s)? Then
+/// `small` repeats every `numel(small)` elements of the output: a bias row.
+fn is_suffix(small: &[usize], out: &[usize]) -> bool {
+    let s: Vec<usize> = small.iter().copied().skip_while(|&d| d == 1).collect();
+    s.len() <= out.len() && out[out.len() - s.len()..] == s[..]
+}
+
+fn broadcast<E: Element>(a: &[E], a_shape: &[usize], b: &[E], b_shape: &[usize], out: &[usize], f: impl Fn(E, E) -> E + Sync + Send + Copy) -> Vec<E> {
+    let n = numel(out);
+    // Fast path 1: same shape.
+    if a.len() == n && b.len() == n {
+        return zip(a, b, f);
+    }
+    // Fast path 2: one side a scalar.
+    if b.len() == 1 && a.len() == n {
+        let s = b[0];
+        return map(a, move |x| f(x, s));
+    }
+    if a.len() == 1 && b.len() == n {
+        let s = a[0];
+        return map(b, move |y| f(s, y));
+    }
+    let mut o = vec![E::ZERO; n];
+    // Fast path 3: one side repeats along the output (bias over a batch).
+    if a.len() == n && is_suffix(b_shape, out) && !b.is_empty() {
+        for_each_row(&mut o, b.len(), |r, row| {
+            let ar = &a[r * b.len()..(r + 1) * b.len()];
+            for ((o, &x), &y) in row.iter_mut().zip(ar).zip(b) {
+                *o = f(x, y);
+            }
+        });
+        return o;
+    }
+    if b.len() == n && is_suffix(a_shape, out) && !a.is_empty() {
+        for_each_row(&mut o, a.len(), |r, row| {
+            let br = &b[r * a.len()..(r + 1) * a.len()];
+            for ((o, &x), &y) in row.iter_mut().zip(a).zip(br) {
+                *o = f(x, y);
+            }
+        });
+        return o;
+    }
+    // General path: walk the output row by row (last axis), reading each
+    // operand through its broadcast strides.
+    let sa = broadcast_strides(a_shape, out);
+    let sb = broadcast_strides(b_shape, out);
+    let last = *out.last().unwrap_or(&1);
+    let (la, lb) = (*sa.last().unwrap_or(&0), *sb.last().unwrap_or(&0));
+    for_each_row(&mut o, last, |r, row| {
+        let (oa, ob) = (row_offset(r, out, &sa), row_offset(r, out, &sb));
+        for (i, o) in row.iter_mut().enumerate() {
+            *o = f(a[oa + i * la], b[ob + i * lb]);
+        }
+    });
+    o
+}
+
+/// Offset of the first element of row `r` (all axes but the last) of `shape`
+/// in a buffer read with `strides`.
+pub fn row_offset(mut r: usize, shape: &[usize], strides: &[usize]) -> usize {
+    let mut off = 0;
+    for ax in (0..shape.len().saturating_sub(1)).rev() {
+        off += (r % shape[ax]) * strides[ax];
+        r /= shape[ax];
+    }
+    off
+}

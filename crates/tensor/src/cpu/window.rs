@@ -1,0 +1,111 @@
+//! Sliding-window kernels on the CPU: im2col, its adjoint col2im, and max
+//! pooling with its backward. Each batch item (or channel plane) is independent
+//! and handled by one thread, so the sums in col2im keep a fixed order.
+
+use super::parallel::for_each_row;
+use crate::element::Element;
+use crate::window::Window2d;
+
+pub fn im2col<E: Element>(x: &[E], w: &Window2d) -> Vec<E> {
+    let (plen, olen) = (w.patch_len(), w.out_len());
+    let in_len = w.channels * w.height * w.width;
+    let mut cols = vec![E::ZERO; w.batch * plen * olen];
+    for_each_row(&mut cols, plen * olen, |n, cols| {
+        let x = &x[n * in_len..(n + 1) * in_len];
+        for c in 0..w.channels {
+            for i in 0..w.kernel_h {
+                for j in 0..w.kernel_w {
+                    let row = ((c * w.kernel_h + i) * w.kernel_w + j) * olen;
+                    for oy in 0..w.out_h {
+                        let Some(y) = w.in_y(oy, i) else { continue };
+                        let src = &x[(c * w.height + y) * w.width..];
+                        let dst = &mut cols[row + oy * w.out_w..row + (oy + 1) * w.out_w];
+                        for (ox, d) in dst.iter_mut().enumerate() {
+                            if let Some(xx) = w.in_x(ox, j) {
+                                *d = src[xx];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+    cols
+}
+
+pub fn col2im<E: Element>(cols: &[E], w: &Window2d) -> Vec<E> {
+    let (plen, olen) = (w.patch_len(), w.out_len());
+    let in_len = w.channels * w.height * w.width;
+    let mut x = vec![E::ZERO; w.batch * in_len];
+    for_each_row(&mut x, in_len, |n, x| {
+        let cols = &cols[n * plen * olen..(n + 1) * plen * olen];
+        for c in 0..w.channels {
+            for i in 0..w.kernel_h {
+                for j in 0..w.kernel_w {
+                    let row = ((c * w.kernel_h + i) * w.kernel_w + j) * olen;
+                    for oy in 0..w.out_h {
+                        let Some(y) = w.in_y(oy, i) else { continue };
+                        let dst = &mut x[(c * w.height + y) * w.width..(c * w.height + y + 1) * w.width];
+                        let src = &cols[row + oy * w.out_w..row + (oy + 1) * w.out_w];
+                        for (ox, &s) in src.iter().enumerate() {
+                            if let Some(xx) = w.in_x(ox, j) {
+                                dst[xx] += s;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+    x
+}
+
+/// Max over each window, and the flat input index of the (first) maximum.
+pub fn max_pool2d<E: Element>(x: &[E], w: &Window2d) -> (Vec<E>, Vec<u32>) {
+    let plane_in = w.height * w.width;
+    let plane_out = w.out_len();
+    let planes = w.batch * w.channels;
+    let mut out = vec![E::ZERO; planes * plane_out];
+    let mut idx = vec![0u32; planes * plane_out];
+    // Pair each output value with its index so one parallel loop writes both.
+    let mut pairs: Vec<(E, u32)> = vec![(E::ZERO, 0); planes * plane_out];
+    for_each_row(&mut pairs, plane_out, |p, o| {
+        let base = p * plane_in;
+        for oy in 0..w.out_h {
+            for ox in 0..w.out_w {
+                let mut best = (E::NEG_INFINITY, u32::MAX);
+                for i in 0..w.kernel_h {
+                    let Some(y) = w.in_y(oy, i) else { continue };
+                    for j in 0..w.kernel_w {
+                        let Some(xx) = w.in_x(ox, j) else { continue };
+                        let at = base + y * w.width + xx;
+                        // Strict `>` keeps the first maximum; the first real
+                        // element always replaces the -inf start.
+                        if x[at] > best.0 || best.1 == u32::MAX {
+                            best = (x[at], at as u32);
+                        }
+                    }
+                }
+                o[oy * w.out_w + ox] = best;
+            }
+        }
+    });
+    for ((o, i), (v, at)) in out.iter_mut().zip(idx.iter_mut()).zip(pairs) {
+        *o = v;
+        *i = at;
+    }
+    (out, idx)
+}
+
+/// `dx[idx[o]] += dy[o]`, plane by plane (an argmax never leaves its plane).
+pub fn max_pool2d_backward<E: Element>(dy: &[E], idx: &[u32], w: &Window2d) -> Vec<E> {
+    let plane_in = w.height * w.width;
+    let plane_out = w.out_len();
+    let mut dx = vec![E::ZERO; w.batch * w.channels * plane_in];
+    for_each_row(&mut dx, plane_in, |p, dx| {
+        for o in p * plane_out..(p + 1) * plane_out {
+            dx[idx[o] as usize - p * plane_in] += dy[o];
+        }
+    });
+    dx
+}

@@ -1,0 +1,143 @@
+//! `Tensor<B>`: an n-dimensional array of `B::Elem` on backend `B`.
+//!
+//! Storage is always contiguous and row-major, and shared behind an `Arc`, so
+//! cloning a tensor is cheap and never copies data; every operation returns a
+//! new tensor. Operations live in the files beside this one, by family:
+//! `layout.rs` (reshape, permute, broadcast, rows), `math.rs` (elementwise,
+//! reductions, matmul) and `conv.rs` (sliding windows).
+
+use std::fmt;
+use std::sync::Arc;
+
+use rand::Rng;
+
+use crate::backend::Backend;
+use crate::element::Element;
+use crate::error::{Result, TensorError};
+use crate::shape::numel;
+
+pub struct Tensor<B: Backend> {
+    shape: Vec<usize>,
+    data: Arc<B::Storage>,
+    backend: B,
+}
+
+impl<B: Backend> Clone for Tensor<B> {
+    fn clone(&self) -> Self {
+        Tensor { shape: self.shape.clone(), data: Arc::clone(&self.data), backend: self.backend.clone() }
+    }
+}
+
+impl<B: Backend> fmt::Debug for Tensor<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tensor<{}>{:?}", self.backend.name(), self.shape)?;
+        if self.numel() <= 16 {
+            if let Ok(v) = self.to_vec() {
+                write!(f, " {v:?}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<B: Backend> Tensor<B> {
+    /// Wraps a buffer the backend produced; `storage` must hold `numel(shape)` elements.
+    pub(crate) fn from_storage(backend: &B, shape: Vec<usize>, storage: B::Storage) -> Self {
+        Tensor { shape, data: Arc::new(storage), backend: backend.clone() }
+    }
+
+    pub fn from_vec(backend: &B, data: Vec<B::Elem>, shape: &[usize]) -> Result<Self> {
+        if data.len() != numel(shape) {
+            return Err(TensorError::invalid(
+                "from_vec",
+                format!("{} values cannot fill shape {shape:?} ({} elements)", data.len(), numel(shape)),
+            ));
+        }
+        Ok(Self::from_storage(backend, shape.to_vec(), backend.from_vec(data)?))
+    }
+
+    /// Converts `f64` values into this backend's element type.
+    pub fn from_f64s(backend: &B, data: &[f64], shape: &[usize]) -> Result<Self> {
+        Self::from_vec(backend, data.iter().map(|&x| B::Elem::from_f64(x)).collect(), shape)
+    }
+
+    pub fn full(backend: &B, shape: &[usize], value: f64) -> Result<Self> {
+        let storage = backend.full(numel(shape), B::Elem::from_f64(value))?;
+        Ok(Self::from_storage(backend, shape.to_vec(), storage))
+    }
+    pub fn zeros(backend: &B, shape: &[usize]) -> Result<Self> {
+        Self::full(backend, shape, 0.0)
+    }
+    pub fn ones(backend: &B, shape: &[usize]) -> Result<Self> {
+        Self::full(backend, shape, 1.0)
+    }
+    /// A rank-0 tensor holding one value.
+    pub fn scalar(backend: &B, value: f64) -> Result<Self> {
+        Self::full(backend, &[], value)
+    }
+
+    /// Values drawn uniformly from `[lo, hi)` by `rng` (seed it for reproducible runs).
+    pub fn rand_uniform(backend: &B, shape: &[usize], lo: f64, hi: f64, rng: &mut impl Rng) -> Result<Self> {
+        let v = (0..numel(shape)).map(|_| lo + (hi - lo) * rng.random::<f64>()).collect::<Vec<_>>();
+        Self::from_f64s(backend, &v, shape)
+    }
+
+    /// Values drawn from `N(mean, std^2)` by the Box-Muller transform:
+    /// with `u1, u2 ~ U(0, 1]`, `sqrt(-2 ln u1) * cos(2 pi u2)` is standard normal.
+    pub fn rand_normal(backend: &B, shape: &[usize], mean: f64, std: f64, rng: &mut impl Rng) -> Result<Self> {
+        let v = (0..numel(shape))
+            .map(|_| {
+                let u1 = 1.0 - rng.random::<f64>(); // (0, 1]: ln never sees 0
+                let u2 = rng.random::<f64>();
+                mean + std * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+            })
+            .collect::<Vec<_>>();
+        Self::from_f64s(backend, &v, shape)
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    pub fn rank(&self) -> usize {
+        self.shape.len()
+    }
+    pub fn numel(&self) -> usize {
+        numel(&self.shape)
+    }
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+    pub fn storage(&self) -> &B::Storage {
+        &self.data
+    }
+
+    /// Copies the values out (from the device, on a GPU backend).
+    pub fn to_vec(&self) -> Result<Vec<B::Elem>> {
+        self.backend.to_vec(&self.data)
+    }
+    pub fn to_f64_vec(&self) -> Result<Vec<f64>> {
+        Ok(self.to_vec()?.into_iter().map(Element::to_f64).collect())
+    }
+    /// The value of a one-element tensor.
+    pub fn item(&self) -> Result<f64> {
+        if self.numel() != 1 {
+            return Err(TensorError::invalid("item", format!("needs one element, shape is {:?}", self.shape)));
+        }
+        Ok(self.to_vec()?[0].to_f64())
+    }
+
+    /// The same values on another backend (and element type), e.g. `f32` to `f64`.
+    pub fn to_backend<C: Backend>(&self, other: &C) -> Result<Tensor<C>> {
+        Tensor::from_f64s(other, &self.to_f64_vec()?, &self.shape)
+    }
+
+    /// A tensor of the same backend with new storage and shape (for ops).
+    pub(crate) fn wrap(&self, shape: Vec<usize>, storage: B::Storage) -> Self {
+        Self::from_storage(&self.backend, shape, storage)
+    }
+
+    /// A tensor with the same storage viewed under another shape of equal size.
+    pub(crate) fn with_shape(&self, shape: Vec<usize>) -> Self {
+        Tensor { shape, data: Arc::clone(&self.data), backend: self.backend.clone() }
+    }
+}
