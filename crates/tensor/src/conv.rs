@@ -95,6 +95,17 @@ impl<B: Backend> Tensor<B> {
         Ok(Pooled { out, argmax: Arc::new(argmax), window: g })
     }
 
+    /// The gradient of max pooling: this tensor (`dy`, the pooled shape) routed
+    /// back to the positions the maxima came from, `dx[argmax[o]] += dy[o]`.
+    pub fn max_pool2d_backward(&self, argmax: &B::Indices, w: &Window2d) -> Result<Self> {
+        let expect = [w.batch, w.channels, w.out_h, w.out_w];
+        if self.shape() != expect {
+            return Err(TensorError::shape("max_pool2d_backward", self.shape(), &expect, "gradient is not the pooled shape"));
+        }
+        let data = self.backend().max_pool2d_backward(self.storage(), argmax, w)?;
+        Ok(self.wrap(w.input_shape().to_vec(), data))
+    }
+
     /// Nearest-neighbour upsampling by an integer factor:
     /// `y[n, c, y, x] = x[n, c, y / s, x / s]`. Built as reshape to
     /// `[n, c, h, 1, w, 1]`, broadcast to `[n, c, h, s, w, s]`, reshape.
