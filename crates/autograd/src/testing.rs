@@ -20,7 +20,11 @@ pub fn inputs(shapes: &[Vec<usize>], seed: u64, positive: bool) -> Vec<Tensor<Cp
             let v: Vec<f64> = (0..n)
                 .map(|_| {
                     let m = 0.02 + 0.98 * rng.random::<f64>();
-                    if positive || rng.random::<bool>() { m } else { -m }
+                    if positive || rng.random::<bool>() {
+                        m
+                    } else {
+                        -m
+                    }
                 })
                 .collect();
             Tensor::from_f64s(&Cpu64::new(), &v, s).unwrap()
@@ -76,6 +80,10 @@ pub fn shapes_broadcasting() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> 
     (prop::collection::vec(1usize..5, 1..=3), any::<u8>(), 0usize..3, any::<bool>()).prop_map(|(base, mask, drop, swap)| {
         let drop = drop.min(base.len() - 1);
         let other: Vec<usize> = base[drop..].iter().enumerate().map(|(i, &d)| if mask >> i & 1 == 1 { 1 } else { d }).collect();
-        if swap { (other, base) } else { (base, other) }
+        if swap {
+            (other, base)
+        } else {
+            (base, other)
+        }
     })
 }

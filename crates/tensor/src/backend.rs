@@ -122,7 +122,15 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
     // ---- elementwise --------------------------------------------------------
     fn unary(&self, op: Unary, x: &Self::Storage) -> Result<Self::Storage>;
     /// `op(a, b)` with `a` of `a_shape` and `b` of `b_shape` broadcast to `out_shape`.
-    fn binary(&self, op: Binary, a: &Self::Storage, a_shape: &[usize], b: &Self::Storage, b_shape: &[usize], out_shape: &[usize]) -> Result<Self::Storage>;
+    fn binary(
+        &self,
+        op: Binary,
+        a: &Self::Storage,
+        a_shape: &[usize],
+        b: &Self::Storage,
+        b_shape: &[usize],
+        out_shape: &[usize],
+    ) -> Result<Self::Storage>;
 
     // ---- reductions (deterministic: same bits for any thread count) ---------
     /// Reduces `x`, viewed as `[outer, len, inner]`, along the middle axis to `[outer, inner]`.

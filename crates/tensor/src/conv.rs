@@ -111,11 +111,12 @@ impl<B: Backend> Tensor<B> {
     /// `[n, c, h, 1, w, 1]`, broadcast to `[n, c, h, s, w, s]`, reshape.
     pub fn upsample_nearest2d(&self, factor: usize) -> Result<Self> {
         if self.rank() != 4 || factor == 0 {
-            return Err(TensorError::invalid("upsample_nearest2d", format!("expects NCHW and a positive factor, got {:?} and {factor}", self.shape())));
+            return Err(TensorError::invalid(
+                "upsample_nearest2d",
+                format!("expects NCHW and a positive factor, got {:?} and {factor}", self.shape()),
+            ));
         }
         let [n, c, h, w] = [self.shape()[0], self.shape()[1], self.shape()[2], self.shape()[3]];
-        self.reshape(&[n, c, h, 1, w, 1])?
-            .broadcast_to(&[n, c, h, factor, w, factor])?
-            .reshape(&[n, c, h * factor, w * factor])
+        self.reshape(&[n, c, h, 1, w, 1])?.broadcast_to(&[n, c, h, factor, w, factor])?.reshape(&[n, c, h * factor, w * factor])
     }
 }

@@ -55,10 +55,20 @@ pub trait Element:
     /// valid elements, and `c` must not alias `a` or `b`.
     #[allow(clippy::too_many_arguments)]
     unsafe fn gemm(
-        m: usize, k: usize, n: usize,
-        alpha: Self, a: *const Self, rsa: isize, csa: isize,
-        b: *const Self, rsb: isize, csb: isize,
-        beta: Self, c: *mut Self, rsc: isize, csc: isize,
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
     );
 }
 
@@ -71,24 +81,78 @@ macro_rules! float_element {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
-            #[inline] fn from_f64(x: f64) -> Self { x as $t }
-            #[inline] fn to_f64(self) -> f64 { self as f64 }
-            #[inline] fn exp(self) -> Self { <$t>::exp(self) }
-            #[inline] fn ln(self) -> Self { <$t>::ln(self) }
-            #[inline] fn ln_1p(self) -> Self { <$t>::ln_1p(self) }
-            #[inline] fn sqrt(self) -> Self { <$t>::sqrt(self) }
-            #[inline] fn tanh(self) -> Self { <$t>::tanh(self) }
-            #[inline] fn abs(self) -> Self { <$t>::abs(self) }
-            #[inline] fn powf(self, p: Self) -> Self { <$t>::powf(self, p) }
-            #[inline] fn max(self, o: Self) -> Self { if self >= o { self } else { o } }
-            #[inline] fn min(self, o: Self) -> Self { if self <= o { self } else { o } }
-            #[inline] fn is_finite(self) -> bool { <$t>::is_finite(self) }
+            #[inline]
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
+            #[inline]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline]
+            fn exp(self) -> Self {
+                <$t>::exp(self)
+            }
+            #[inline]
+            fn ln(self) -> Self {
+                <$t>::ln(self)
+            }
+            #[inline]
+            fn ln_1p(self) -> Self {
+                <$t>::ln_1p(self)
+            }
+            #[inline]
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
+            #[inline]
+            fn tanh(self) -> Self {
+                <$t>::tanh(self)
+            }
+            #[inline]
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            #[inline]
+            fn powf(self, p: Self) -> Self {
+                <$t>::powf(self, p)
+            }
+            #[inline]
+            fn max(self, o: Self) -> Self {
+                if self >= o {
+                    self
+                } else {
+                    o
+                }
+            }
+            #[inline]
+            fn min(self, o: Self) -> Self {
+                if self <= o {
+                    self
+                } else {
+                    o
+                }
+            }
+            #[inline]
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
             #[inline]
             unsafe fn gemm(
-                m: usize, k: usize, n: usize,
-                alpha: Self, a: *const Self, rsa: isize, csa: isize,
-                b: *const Self, rsb: isize, csb: isize,
-                beta: Self, c: *mut Self, rsc: isize, csc: isize,
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: Self,
+                a: *const Self,
+                rsa: isize,
+                csa: isize,
+                b: *const Self,
+                rsb: isize,
+                csb: isize,
+                beta: Self,
+                c: *mut Self,
+                rsc: isize,
+                csc: isize,
             ) {
                 $gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
             }

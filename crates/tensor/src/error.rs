@@ -10,12 +10,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq)]
 pub enum TensorError {
     /// Two operands whose shapes do not fit together, e.g. `matmul [3, 4] x [5, 2]`.
-    Shape {
-        op: &'static str,
-        lhs: Vec<usize>,
-        rhs: Vec<usize>,
-        why: String,
-    },
+    Shape { op: &'static str, lhs: Vec<usize>, rhs: Vec<usize>, why: String },
     /// A single argument that is out of range (an axis, a row index, a stride of 0).
     Invalid { op: &'static str, why: String },
     /// The backend itself failed (a CUDA launch, an allocation).

@@ -28,21 +28,51 @@ impl<B: Backend> Tensor<B> {
         Ok(self.wrap(out, data))
     }
 
-    pub fn add(&self, o: &Self) -> Result<Self> { self.binary(Binary::Add, o) }
-    pub fn sub(&self, o: &Self) -> Result<Self> { self.binary(Binary::Sub, o) }
-    pub fn mul(&self, o: &Self) -> Result<Self> { self.binary(Binary::Mul, o) }
-    pub fn div(&self, o: &Self) -> Result<Self> { self.binary(Binary::Div, o) }
-    pub fn neg(&self) -> Result<Self> { self.unary(Unary::Neg) }
-    pub fn exp(&self) -> Result<Self> { self.unary(Unary::Exp) }
-    pub fn log(&self) -> Result<Self> { self.unary(Unary::Log) }
-    pub fn sqrt(&self) -> Result<Self> { self.unary(Unary::Sqrt) }
-    pub fn square(&self) -> Result<Self> { self.unary(Unary::Square) }
-    pub fn abs(&self) -> Result<Self> { self.unary(Unary::Abs) }
-    pub fn relu(&self) -> Result<Self> { self.unary(Unary::Relu) }
-    pub fn sigmoid(&self) -> Result<Self> { self.unary(Unary::Sigmoid) }
-    pub fn tanh(&self) -> Result<Self> { self.unary(Unary::Tanh) }
-    pub fn add_scalar(&self, c: f64) -> Result<Self> { self.unary(Unary::AddScalar(c)) }
-    pub fn mul_scalar(&self, c: f64) -> Result<Self> { self.unary(Unary::MulScalar(c)) }
+    pub fn add(&self, o: &Self) -> Result<Self> {
+        self.binary(Binary::Add, o)
+    }
+    pub fn sub(&self, o: &Self) -> Result<Self> {
+        self.binary(Binary::Sub, o)
+    }
+    pub fn mul(&self, o: &Self) -> Result<Self> {
+        self.binary(Binary::Mul, o)
+    }
+    pub fn div(&self, o: &Self) -> Result<Self> {
+        self.binary(Binary::Div, o)
+    }
+    pub fn neg(&self) -> Result<Self> {
+        self.unary(Unary::Neg)
+    }
+    pub fn exp(&self) -> Result<Self> {
+        self.unary(Unary::Exp)
+    }
+    pub fn log(&self) -> Result<Self> {
+        self.unary(Unary::Log)
+    }
+    pub fn sqrt(&self) -> Result<Self> {
+        self.unary(Unary::Sqrt)
+    }
+    pub fn square(&self) -> Result<Self> {
+        self.unary(Unary::Square)
+    }
+    pub fn abs(&self) -> Result<Self> {
+        self.unary(Unary::Abs)
+    }
+    pub fn relu(&self) -> Result<Self> {
+        self.unary(Unary::Relu)
+    }
+    pub fn sigmoid(&self) -> Result<Self> {
+        self.unary(Unary::Sigmoid)
+    }
+    pub fn tanh(&self) -> Result<Self> {
+        self.unary(Unary::Tanh)
+    }
+    pub fn add_scalar(&self, c: f64) -> Result<Self> {
+        self.unary(Unary::AddScalar(c))
+    }
+    pub fn mul_scalar(&self, c: f64) -> Result<Self> {
+        self.unary(Unary::MulScalar(c))
+    }
 
     /// Sum of all elements, as a rank-0 tensor.
     pub fn sum_all(&self) -> Result<Self> {

@@ -31,14 +31,7 @@ pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec
             (x, y) if x == y => x,
             (1, y) => y,
             (x, 1) => x,
-            _ => {
-                return Err(TensorError::shape(
-                    op,
-                    a,
-                    b,
-                    format!("axis {i} of the broadcast result has sizes {da} and {db}"),
-                ))
-            }
+            _ => return Err(TensorError::shape(op, a, b, format!("axis {i} of the broadcast result has sizes {da} and {db}"))),
         };
     }
     Ok(out)
@@ -50,15 +43,7 @@ pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec
 pub fn broadcast_strides(from: &[usize], to: &[usize]) -> Vec<usize> {
     let own = strides(from);
     let lead = to.len() - from.len();
-    (0..to.len())
-        .map(|i| {
-            if i < lead || from[i - lead] == 1 && to[i] != 1 {
-                0
-            } else {
-                own[i - lead]
-            }
-        })
-        .collect()
+    (0..to.len()).map(|i| if i < lead || from[i - lead] == 1 && to[i] != 1 { 0 } else { own[i - lead] }).collect()
 }
 
 /// Checks an axis index against a rank.

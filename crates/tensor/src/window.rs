@@ -39,10 +39,7 @@ fn forward_axis(op: &'static str, len: usize, k: usize, s: usize, p: Padding) ->
     match p {
         Padding::Valid => {
             if len < k {
-                return Err(TensorError::invalid(
-                    op,
-                    format!("input size {len} is smaller than the kernel {k} with 'valid' padding"),
-                ));
+                return Err(TensorError::invalid(op, format!("input size {len} is smaller than the kernel {k} with 'valid' padding")));
             }
             Ok(((len - k) / s + 1, 0))
         }
@@ -56,10 +53,7 @@ fn forward_axis(op: &'static str, len: usize, k: usize, s: usize, p: Padding) ->
 
 fn check(op: &'static str, dims: &[usize], k: (usize, usize), stride: usize) -> Result<()> {
     if dims.iter().any(|&d| d == 0) || k.0 == 0 || k.1 == 0 || stride == 0 {
-        return Err(TensorError::invalid(
-            op,
-            format!("sizes must be positive: input {dims:?}, kernel {k:?}, stride {stride}"),
-        ));
+        return Err(TensorError::invalid(op, format!("sizes must be positive: input {dims:?}, kernel {k:?}, stride {stride}")));
     }
     Ok(())
 }
@@ -95,7 +89,14 @@ impl Window2d {
     ///
     /// Sizes follow Keras' `Conv2DTranspose`: `valid` gives `(h - 1) * s + k`,
     /// `same` gives `h * s`.
-    pub fn transposed(op: &'static str, input: &[usize], out_channels: usize, kernel: (usize, usize), stride: usize, padding: Padding) -> Result<Self> {
+    pub fn transposed(
+        op: &'static str,
+        input: &[usize],
+        out_channels: usize,
+        kernel: (usize, usize),
+        stride: usize,
+        padding: Padding,
+    ) -> Result<Self> {
         if input.len() != 4 {
             return Err(TensorError::invalid(op, format!("expects an NCHW input, got shape {input:?}")));
         }

@@ -30,10 +30,7 @@ impl<'t, B: Backend> Var<'t, B> {
         let y = self.value().mul(b.value())?;
         let (a, b_) = (self.value().clone(), b.value().clone());
         self.tape().record("mul", &[self, b], y, move |g, need| {
-            Ok(vec![
-                when(need[0], || g.mul(&b_)?.sum_to_shape(a.shape()))?,
-                when(need[1], || g.mul(&a)?.sum_to_shape(b_.shape()))?,
-            ])
+            Ok(vec![when(need[0], || g.mul(&b_)?.sum_to_shape(a.shape()))?, when(need[1], || g.mul(&a)?.sum_to_shape(b_.shape()))?])
         })
     }
 

@@ -66,7 +66,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn stored(rows: usize, cols: usize, t: bool) -> Vec<usize> {
-        if t { vec![cols, rows] } else { vec![rows, cols] }
+        if t {
+            vec![cols, rows]
+        } else {
+            vec![rows, cols]
+        }
     }
 
     proptest! {

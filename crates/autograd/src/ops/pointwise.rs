@@ -7,7 +7,12 @@ use crate::tape::Var;
 
 impl<'t, B: Backend> Var<'t, B> {
     /// Records `y = f(x)` with the rule `dx = g * d(x, y)`.
-    fn pointwise(&self, name: &'static str, op: Unary, d: impl Fn(&Tensor<B>, &Tensor<B>) -> Result<Tensor<B>> + 'static) -> Result<Var<'t, B>> {
+    fn pointwise(
+        &self,
+        name: &'static str,
+        op: Unary,
+        d: impl Fn(&Tensor<B>, &Tensor<B>) -> Result<Tensor<B>> + 'static,
+    ) -> Result<Var<'t, B>> {
         let y = self.value().unary(op)?;
         let (x, y_) = (self.value().clone(), y.clone());
         self.tape().record(name, &[self], y, move |g, _| Ok(vec![Some(g.mul(&d(&x, &y_)?)?)]))

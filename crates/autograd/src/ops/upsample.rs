@@ -16,9 +16,7 @@ impl<'t, B: Backend> Var<'t, B> {
         if factor == 0 {
             return Err(TensorError::invalid("upsample_nearest2d", "the factor must be positive"));
         }
-        self.reshape(&[n, c, h, 1, w, 1])?
-            .broadcast_to(&[n, c, h, factor, w, factor])?
-            .reshape(&[n, c, h * factor, w * factor])
+        self.reshape(&[n, c, h, 1, w, 1])?.broadcast_to(&[n, c, h, factor, w, factor])?.reshape(&[n, c, h * factor, w * factor])
     }
 }
 

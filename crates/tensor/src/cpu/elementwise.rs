@@ -86,7 +86,14 @@ fn is_suffix(small: &[usize], out: &[usize]) -> bool {
     s.len() <= out.len() && out[out.len() - s.len()..] == s[..]
 }
 
-fn broadcast<E: Element>(a: &[E], a_shape: &[usize], b: &[E], b_shape: &[usize], out: &[usize], f: impl Fn(E, E) -> E + Sync + Send + Copy) -> Vec<E> {
+fn broadcast<E: Element>(
+    a: &[E],
+    a_shape: &[usize],
+    b: &[E],
+    b_shape: &[usize],
+    out: &[usize],
+    f: impl Fn(E, E) -> E + Sync + Send + Copy,
+) -> Vec<E> {
     let n = numel(out);
     // Fast path 1: same shape.
     if a.len() == n && b.len() == n {

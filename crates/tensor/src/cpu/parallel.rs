@@ -65,10 +65,7 @@ pub fn fold_chunks<E: Send + Sync + Copy>(x: &[E], init: E, fold: impl Fn(&[E]) 
     if x.len() <= CHUNK {
         return combine(init, fold(x));
     }
-    let partials: Vec<E> = if x.len() < PAR_MIN_ELEMS {
-        x.chunks(CHUNK).map(&fold).collect()
-    } else {
-        x.par_chunks(CHUNK).map(&fold).collect()
-    };
+    let partials: Vec<E> =
+        if x.len() < PAR_MIN_ELEMS { x.chunks(CHUNK).map(&fold).collect() } else { x.par_chunks(CHUNK).map(&fold).collect() };
     partials.into_iter().fold(init, combine)
 }
