@@ -1,0 +1,60 @@
+//! Layers: each is a small struct holding the ids of its parameters and a
+//! `forward` that writes the layer's formula with differentiable ops. No layer
+//! has a hand-written backward; the tape derives it.
+//!
+//! A forward pass runs inside a `Ctx`: the tape, the tape variables of all
+//! parameters, the activity penalties layers add to the loss, and the random
+//! generator for noise (seeded per step, so runs are reproducible).
+
+mod activation;
+mod conv2d;
+mod conv_transpose2d;
+mod dense;
+mod pool;
+mod reshape;
+mod sequential;
+mod upsample;
+
+pub use activation::{Activation, ActivationLayer};
+pub use conv2d::Conv2d;
+pub use conv_transpose2d::ConvTranspose2d;
+pub use dense::Dense;
+pub use pool::MaxPool2d;
+pub use reshape::Reshape;
+pub use sequential::Sequential;
+pub use upsample::UpSampling2d;
+
+use rand::rngs::StdRng;
+use recon_autograd::{Tape, Var};
+use recon_tensor::{Backend, Result};
+
+use crate::params::{ParamId, Params};
+
+pub struct Ctx<'t, B: Backend> {
+    pub tape: &'t Tape<B>,
+    vars: Vec<Var<'t, B>>,
+    /// Terms layers add to the loss (e.g. an L1 activity penalty).
+    pub penalties: Vec<Var<'t, B>>,
+    /// Noise source for the step (denoising input noise, VAE sampling).
+    pub rng: StdRng,
+}
+
+impl<'t, B: Backend> Ctx<'t, B> {
+    /// Puts every parameter on the tape (as a constant on a no-grad tape).
+    pub fn new(tape: &'t Tape<B>, params: &Params<B>, rng: StdRng) -> Self {
+        let vars = params.tensors().iter().map(|t| tape.param(t)).collect();
+        Ctx { tape, vars, penalties: Vec::new(), rng }
+    }
+    pub fn param(&self, id: ParamId) -> &Var<'t, B> {
+        &self.vars[id.0]
+    }
+    pub fn vars(&self) -> &[Var<'t, B>] {
+        &self.vars
+    }
+}
+
+pub trait Layer<B: Backend>: Send + Sync {
+    /// One line for model summaries: `dense(29 -> 12, relu)`.
+    fn describe(&self) -> String;
+    fn forward<'t>(&self, x: &Var<'t, B>, ctx: &mut Ctx<'t, B>) -> Result<Var<'t, B>>;
+}

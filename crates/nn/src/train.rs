@@ -1,0 +1,160 @@
+//! The training loop: epochs of shuffled mini-batches, one forward pass, one
+//! backward pass and one optimizer update per batch, then a validation pass.
+//!
+//! Reproducibility: the batch order of epoch `e` and the noise of batch `b`
+//! (denoising inputs, VAE samples) come from generators seeded with
+//! `(seed, e)` and `(seed, e, b)`. Nothing depends on what ran before, so a
+//! run resumed at epoch `e` draws exactly what the uninterrupted run drew, and
+//! the same seed gives the same weights bit for bit.
+
+use std::time::Instant;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use recon_autograd::Tape;
+use recon_tensor::{Backend, Tensor};
+
+use crate::error::{NnError, Result};
+use crate::layers::Ctx;
+use crate::models::Autoencoder;
+use crate::optim::Optimizer;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub seed: u64,
+    /// Stop when the validation loss has not improved for this many epochs.
+    pub patience: Option<usize>,
+}
+
+impl Default for FitConfig {
+    /// The source articles' settings: 20 epochs of batches of 32.
+    fn default() -> Self {
+        FitConfig { epochs: 20, batch_size: 32, seed: 42, patience: None }
+    }
+}
+
+/// One epoch's record (also one JSON line in the run folder).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochLog {
+    /// 1-based, as Keras prints it.
+    pub epoch: usize,
+    pub loss: f64,
+    pub val_loss: Option<f64>,
+    pub seconds: f64,
+    pub lr: f64,
+}
+
+/// Hooks the loop calls; the command line uses them for the progress bar,
+/// the logs and the checkpoints.
+pub trait Monitor<B: Backend> {
+    fn batch(&mut self, _epoch: usize, _batch: usize, _batches: usize, _loss: f64) {}
+    fn epoch(&mut self, _log: &EpochLog, _model: &Autoencoder<B>, _opt: &Optimizer<B>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A monitor that does nothing.
+pub struct Silent;
+impl<B: Backend> Monitor<B> for Silent {}
+
+/// SplitMix64's finaliser: turns nearby integers into unrelated seeds.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The generator for a part of the run, e.g. `(seed, epoch, batch)`.
+pub fn stream(parts: &[u64]) -> StdRng {
+    StdRng::seed_from_u64(parts.iter().fold(0x5EED, |h, &p| mix(h ^ mix(p))))
+}
+
+/// The row order of one epoch (Fisher-Yates with the epoch's generator).
+pub fn epoch_order(seed: u64, epoch: usize, n: usize) -> Vec<usize> {
+    let mut rng = stream(&[seed, epoch as u64, u64::MAX]);
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        order.swap(i, rng.random_range(0..=i));
+    }
+    order
+}
+
+/// The mean loss over `x` in batches, without recording (validation).
+pub fn evaluate<B: Backend>(model: &Autoencoder<B>, x: &Tensor<B>, batch_size: usize, seed: u64) -> Result<f64> {
+    let n = x.shape()[0];
+    let (mut sum, mut count) = (0.0, 0);
+    for (b, start) in (0..n).step_by(batch_size.max(1)).enumerate() {
+        let end = (start + batch_size).min(n);
+        let tape = Tape::no_grad();
+        let mut ctx = Ctx::new(&tape, &model.params, stream(&[seed, b as u64, 0xE7A1]));
+        let l = model.loss(&mut ctx, &x.slice_rows(start, end)?)?.total.value().item()?;
+        sum += l * (end - start) as f64;
+        count += end - start;
+    }
+    Ok(if count == 0 { f64::NAN } else { sum / count as f64 })
+}
+
+/// Trains `model` on the rows of `train` from epoch `start_epoch` (0 for a
+/// new run) to `cfg.epochs`, validating on `val` after every epoch.
+pub fn fit<B: Backend>(
+    model: &mut Autoencoder<B>,
+    opt: &mut Optimizer<B>,
+    train: &Tensor<B>,
+    val: Option<&Tensor<B>>,
+    cfg: &FitConfig,
+    start_epoch: usize,
+    monitor: &mut dyn Monitor<B>,
+) -> Result<Vec<EpochLog>> {
+    let n = train.shape().first().copied().unwrap_or(0);
+    if n == 0 {
+        return Err(NnError::Config("there are no training rows".into()));
+    }
+    if cfg.batch_size == 0 {
+        return Err(NnError::Config("the batch size must be positive".into()));
+    }
+    let batches = n.div_ceil(cfg.batch_size);
+    let mut logs = Vec::new();
+    let (mut best, mut since_best) = (f64::INFINITY, 0);
+    for epoch in start_epoch..cfg.epochs {
+        let started = Instant::now();
+        let order = epoch_order(cfg.seed, epoch, n);
+        let mut sum = 0.0;
+        for (b, rows) in order.chunks(cfg.batch_size).enumerate() {
+            let xb = train.gather_rows(rows)?;
+            let tape = Tape::new();
+            let mut ctx = Ctx::new(&tape, &model.params, stream(&[cfg.seed, epoch as u64, b as u64]));
+            let loss = model.loss(&mut ctx, &xb)?;
+            let l = loss.total.value().item()?;
+            if !l.is_finite() {
+                return Err(NnError::Diverged { epoch: epoch + 1, batch: b + 1, loss: l });
+            }
+            let grads = tape.backward(&loss.total)?;
+            let g: Vec<Option<Tensor<B>>> = ctx.vars().iter().map(|v| grads.get(v).cloned()).collect();
+            opt.update(&mut model.params, &g)?;
+            sum += l * rows.len() as f64;
+            monitor.batch(epoch + 1, b + 1, batches, sum / ((b * cfg.batch_size + rows.len()) as f64));
+        }
+        let val_loss = match val {
+            Some(v) if v.shape()[0] > 0 => Some(evaluate(model, v, cfg.batch_size, cfg.seed)?),
+            _ => None,
+        };
+        let log =
+            EpochLog { epoch: epoch + 1, loss: sum / n as f64, val_loss, seconds: started.elapsed().as_secs_f64(), lr: opt.config.lr };
+        monitor.epoch(&log, model, opt)?;
+        logs.push(log);
+        if let (Some(p), Some(v)) = (cfg.patience, val_loss) {
+            if v < best {
+                (best, since_best) = (v, 0);
+            } else {
+                since_best += 1;
+                if since_best >= p {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(logs)
+}
