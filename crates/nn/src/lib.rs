@@ -15,6 +15,7 @@ pub mod layers;
 pub mod models;
 pub mod optim;
 pub mod params;
+pub mod saved;
 pub mod tensorboard;
 pub mod train;
 

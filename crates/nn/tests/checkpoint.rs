@@ -59,16 +59,23 @@ fn raw_file(header: &str, data: &[u8]) -> Vec<u8> {
     v
 }
 
-/// A small valid checkpoint, as bytes.
-fn valid_bytes(dir: &TempDir) -> Vec<u8> {
-    let p = dir.path("valid.safetensors");
-    save(
-        &p,
-        &[arr("w", &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), arr("b", &[2], &[0.5, -0.5])],
-        &meta(&[("config", r#"{"kind":"dense","latent":2}"#)]),
-    )
-    .unwrap();
-    fs::read(p).unwrap()
+/// A small valid checkpoint, as bytes. Made once: `save` fsyncs, which is
+/// slow, and the property tests need it hundreds of times.
+fn valid_bytes() -> Vec<u8> {
+    static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BYTES
+        .get_or_init(|| {
+            let dir = TempDir::new();
+            let p = dir.path("valid.safetensors");
+            save(
+                &p,
+                &[arr("w", &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), arr("b", &[2], &[0.5, -0.5])],
+                &meta(&[("config", r#"{"kind":"dense","latent":2}"#)]),
+            )
+            .unwrap();
+            fs::read(p).unwrap()
+        })
+        .clone()
 }
 
 /// Loads `bytes` from a file and returns the error's message.
@@ -252,7 +259,7 @@ fn empty_file_is_truncated() {
 #[test]
 fn file_cut_inside_the_header_is_truncated() {
     let dir = TempDir::new();
-    let good = valid_bytes(&dir);
+    let good = valid_bytes();
     let (err, msg) = load_err(&dir, &good[..20]);
     assert!(matches!(err, CheckpointError::Truncated { .. }));
     assert!(msg.contains("the file ends after 12"), "{msg}");
@@ -261,7 +268,7 @@ fn file_cut_inside_the_header_is_truncated() {
 #[test]
 fn file_cut_inside_the_data_is_truncated() {
     let dir = TempDir::new();
-    let good = valid_bytes(&dir);
+    let good = valid_bytes();
     let (err, msg) = load_err(&dir, &good[..good.len() - 3]);
     assert!(matches!(err, CheckpointError::Truncated { .. }));
     assert!(msg.contains("describes 32 bytes of tensor data but only 29 are present"), "{msg}");
@@ -270,7 +277,7 @@ fn file_cut_inside_the_data_is_truncated() {
 #[test]
 fn absurd_header_length_is_a_corrupted_header() {
     let dir = TempDir::new();
-    let mut bytes = valid_bytes(&dir);
+    let mut bytes = valid_bytes();
     bytes[..8].copy_from_slice(&u64::MAX.to_le_bytes());
     let (err, msg) = load_err(&dir, &bytes);
     assert!(matches!(err, CheckpointError::CorruptHeader { .. }));
@@ -398,7 +405,7 @@ proptest! {
     #[test]
     fn every_truncation_of_a_valid_file_is_an_error(cut in any::<prop::sample::Index>()) {
         let dir = TempDir::new();
-        let good = valid_bytes(&dir);
+        let good = valid_bytes();
         let cut = cut.index(good.len()); // 0 ..= len-1: always strictly shorter
         let p = dir.path("cut.safetensors");
         fs::write(&p, &good[..cut]).unwrap();
@@ -411,7 +418,7 @@ proptest! {
         edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
     ) {
         let dir = TempDir::new();
-        let mut bytes = valid_bytes(&dir);
+        let mut bytes = valid_bytes();
         for (i, b) in edits {
             let i = i.index(bytes.len());
             bytes[i] = b;

@@ -12,10 +12,12 @@ mod sgd;
 pub use clip::clip_by_global_norm;
 
 use recon_tensor::{Backend, Result, Tensor, TensorError};
+use serde::{Deserialize, Serialize};
 
 use crate::params::{ParamId, Params};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
     Sgd,
     RmsProp,
@@ -49,7 +51,7 @@ impl OptimizerKind {
 }
 
 /// Hyper-parameters. `Default` gives Keras' defaults for Adam.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct OptimizerConfig {
     pub kind: OptimizerKind,
     /// Learning rate (Keras: 1e-3 for all three; SGD's 1e-2 in Keras, but one

@@ -1,0 +1,33 @@
+//! `recon`: train autoencoders on normal data and flag what they cannot
+//! reconstruct. See `recon --help`, and DESIGN.md for the command-line contract.
+
+mod error;
+mod prepare;
+mod run_dir;
+mod train;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "recon", version, about = "Autoencoder anomaly detection, from scratch")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train an autoencoder on the normal rows of a data file.
+    Train(train::TrainArgs),
+}
+
+fn main() {
+    let cli = Cli::parse(); // usage errors exit with status 2, from clap
+    let result = match cli.command {
+        Command::Train(args) => train::run(args),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(e.exit_code());
+    }
+}
