@@ -1,6 +1,7 @@
 //! `recon`: train autoencoders on normal data and flag what they cannot
 //! reconstruct. See `recon --help`, and DESIGN.md for the command-line contract.
 
+mod alloc;
 mod error;
 mod prepare;
 mod run_dir;
@@ -22,6 +23,7 @@ enum Command {
 }
 
 fn main() {
+    alloc::keep_freed_memory();
     let cli = Cli::parse(); // usage errors exit with status 2, from clap
     let result = match cli.command {
         Command::Train(args) => train::run(args),

@@ -294,8 +294,8 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
             fit_cfg.batch_size
         );
     }
-    let train = data.to_tensor(&cpu, &prepared.train_rows)?;
-    let val = data.to_tensor(&cpu, &prepared.val_rows)?;
+    let train = data.to_matrix(&cpu, &prepared.train_rows)?;
+    let val = data.to_matrix(&cpu, &prepared.val_rows)?;
     let tensorboard = EventWriter::create(&out.join(run_dir::TENSORBOARD)).ok();
     let mut monitor = RunMonitor { dir: out.clone(), bar: None, quiet: args.quiet, lines, tensorboard, best: f64::INFINITY, meta, epochs: fit_cfg.epochs };
     let logs = fit(&mut model, &mut opt, &train, Some(&val), &fit_cfg, start, &mut monitor)?;

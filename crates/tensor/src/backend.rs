@@ -107,7 +107,7 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
     fn name(&self) -> String;
 
     // ---- memory -------------------------------------------------------------
-    fn from_vec(&self, data: Vec<Self::Elem>) -> Result<Self::Storage>;
+    fn upload(&self, data: Vec<Self::Elem>) -> Result<Self::Storage>;
     fn to_vec(&self, x: &Self::Storage) -> Result<Vec<Self::Elem>>;
     fn full(&self, len: usize, value: Self::Elem) -> Result<Self::Storage>;
 

@@ -53,7 +53,7 @@ impl<B: Backend> Tensor<B> {
                 format!("{} values cannot fill shape {shape:?} ({} elements)", data.len(), numel(shape)),
             ));
         }
-        Ok(Self::from_storage(backend, shape.to_vec(), backend.from_vec(data)?))
+        Ok(Self::from_storage(backend, shape.to_vec(), backend.upload(data)?))
     }
 
     /// Converts `f64` values into this backend's element type.

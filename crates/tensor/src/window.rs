@@ -52,7 +52,7 @@ fn forward_axis(op: &'static str, len: usize, k: usize, s: usize, p: Padding) ->
 }
 
 fn check(op: &'static str, dims: &[usize], k: (usize, usize), stride: usize) -> Result<()> {
-    if dims.iter().any(|&d| d == 0) || k.0 == 0 || k.1 == 0 || stride == 0 {
+    if dims.contains(&0) || k.0 == 0 || k.1 == 0 || stride == 0 {
         return Err(TensorError::invalid(op, format!("sizes must be positive: input {dims:?}, kernel {k:?}, stride {stride}")));
     }
     Ok(())
@@ -148,6 +148,20 @@ impl Window2d {
     pub fn in_x(&self, ox: usize, j: usize) -> Option<usize> {
         (ox * self.stride + j).checked_sub(self.pad_left).filter(|&x| x < self.width)
     }
+    /// The output columns `lo..hi` whose kernel column `j` falls inside the
+    /// input (not in the padding); for them `in_x(ox, j) = ox * stride + j - pad_left`.
+    /// Kernels loop over this range without a bounds test per element.
+    #[inline]
+    pub fn valid_x(&self, j: usize) -> (usize, usize) {
+        let s = self.stride;
+        let lo = self.pad_left.saturating_sub(j).div_ceil(s);
+        // Largest ox with ox * s + j - pad_left <= width - 1.
+        let hi = match (self.width - 1 + self.pad_left).checked_sub(j) {
+            Some(top) => (top / s + 1).min(self.out_w),
+            None => 0,
+        };
+        (lo, hi.max(lo))
+    }
 }
 
 #[cfg(test)]
@@ -174,6 +188,24 @@ mod tests {
         assert_eq!(back.out_h, 7);
         let t = Window2d::transposed("t", &[2, 8, 7, 7], 4, (3, 3), 2, Padding::Valid).unwrap();
         assert_eq!(t.height, 15);
+    }
+
+    #[test]
+    fn valid_x_is_exactly_the_columns_inside_the_input() {
+        for w in 1..9 {
+            for k in 1..5 {
+                for s in 1..4 {
+                    for p in [Padding::Valid, Padding::Same] {
+                        let Ok(g) = Window2d::forward("t", &[1, 1, 3, w], (1, k), s, p) else { continue };
+                        for j in 0..k {
+                            let (lo, hi) = g.valid_x(j);
+                            let expect: Vec<usize> = (0..g.out_w).filter(|&ox| g.in_x(ox, j).is_some()).collect();
+                            assert_eq!((lo..hi).collect::<Vec<_>>(), expect, "w {w} k {k} s {s} {p:?} j {j}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub fn unary<E: Element>(op: Unary, x: &[E]) -> Vec<E> {
             let s = c(s);
             map(x, move |v| v * s)
         }
-        Unary::Powf(p) if p == 2.0 => map(x, |v| v * v),
+        Unary::Powf(2.0) => map(x, |v| v * v),
         Unary::Powf(p) => {
             let p = c(p);
             map(x, move |v| v.powf(p))

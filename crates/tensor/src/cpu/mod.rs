@@ -53,7 +53,7 @@ impl<E: Element> Backend for Cpu<E> {
         format!("cpu-{:?}", E::DTYPE).to_lowercase()
     }
 
-    fn from_vec(&self, data: Vec<E>) -> Result<Vec<E>> {
+    fn upload(&self, data: Vec<E>) -> Result<Vec<E>> {
         Ok(data)
     }
     fn to_vec(&self, x: &Vec<E>) -> Result<Vec<E>> {

@@ -16,13 +16,17 @@ pub fn im2col<E: Element>(x: &[E], w: &Window2d) -> Vec<E> {
             for i in 0..w.kernel_h {
                 for j in 0..w.kernel_w {
                     let row = ((c * w.kernel_h + i) * w.kernel_w + j) * olen;
+                    let (lo, hi) = w.valid_x(j);
                     for oy in 0..w.out_h {
                         let Some(y) = w.in_y(oy, i) else { continue };
-                        let src = &x[(c * w.height + y) * w.width..];
-                        let dst = &mut cols[row + oy * w.out_w..row + (oy + 1) * w.out_w];
-                        for (ox, d) in dst.iter_mut().enumerate() {
-                            if let Some(xx) = w.in_x(ox, j) {
-                                *d = src[xx];
+                        let src = &x[(c * w.height + y) * w.width..(c * w.height + y + 1) * w.width];
+                        let dst = &mut cols[row + oy * w.out_w + lo..row + oy * w.out_w + hi];
+                        let first = lo * w.stride + j - w.pad_left;
+                        if w.stride == 1 {
+                            dst.copy_from_slice(&src[first..first + dst.len()]);
+                        } else {
+                            for (k, d) in dst.iter_mut().enumerate() {
+                                *d = src[first + k * w.stride];
                             }
                         }
                     }
@@ -43,13 +47,17 @@ pub fn col2im<E: Element>(cols: &[E], w: &Window2d) -> Vec<E> {
             for i in 0..w.kernel_h {
                 for j in 0..w.kernel_w {
                     let row = ((c * w.kernel_h + i) * w.kernel_w + j) * olen;
+                    let (lo, hi) = w.valid_x(j);
                     for oy in 0..w.out_h {
                         let Some(y) = w.in_y(oy, i) else { continue };
                         let dst = &mut x[(c * w.height + y) * w.width..(c * w.height + y + 1) * w.width];
-                        let src = &cols[row + oy * w.out_w..row + (oy + 1) * w.out_w];
-                        for (ox, &s) in src.iter().enumerate() {
-                            if let Some(xx) = w.in_x(ox, j) {
-                                dst[xx] += s;
+                        let src = &cols[row + oy * w.out_w + lo..row + oy * w.out_w + hi];
+                        let first = lo * w.stride + j - w.pad_left;
+                        if w.stride == 1 {
+                            dst[first..first + src.len()].iter_mut().zip(src).for_each(|(d, &s)| *d += s);
+                        } else {
+                            for (k, &s) in src.iter().enumerate() {
+                                dst[first + k * w.stride] += s;
                             }
                         }
                     }
