@@ -3,8 +3,12 @@
 
 mod alloc;
 mod error;
+mod eval;
+mod latent;
+mod model;
 mod prepare;
 mod run_dir;
+mod score;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +24,10 @@ struct Cli {
 enum Command {
     /// Train an autoencoder on the normal rows of a data file.
     Train(train::TrainArgs),
+    /// Score every row of a file with a trained model (one score per row).
+    Score(score::ScoreArgs),
+    /// Evaluate a trained model on labelled data: ROC AUC, PR AUC, reports per threshold.
+    Eval(eval::EvalArgs),
 }
 
 fn main() {
@@ -27,6 +35,8 @@ fn main() {
     let cli = Cli::parse(); // usage errors exit with status 2, from clap
     let result = match cli.command {
         Command::Train(args) => train::run(args),
+        Command::Score(args) => score::run(args),
+        Command::Eval(args) => eval::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

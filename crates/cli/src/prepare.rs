@@ -23,8 +23,6 @@ pub struct DataOptions {
 pub struct Prepared {
     /// The data after scaling (tables) or as loaded (images, already in [0, 1]).
     pub data: Dataset,
-    /// Row `i` is normal (every row, when the data has no labels).
-    pub is_normal: Vec<bool>,
     pub train_rows: Vec<usize>,
     pub val_rows: Vec<usize>,
     /// Held-out rows of both classes, for evaluation.
@@ -78,5 +76,5 @@ pub fn prepare(opts: &DataOptions, seed: u64, test_fraction: f64, val_fraction: 
         let features = scaler.transform(&data.features)?;
         (Dataset { features, ..data }, Some(scaler))
     };
-    Ok(Prepared { data, is_normal, train_rows: fit.train, val_rows: fit.test, test_rows: split.test, scaler })
+    Ok(Prepared { data, train_rows: fit.train, val_rows: fit.test, test_rows: split.test, scaler })
 }

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use recon_nn::optim::OptimizerKind;
+use recon_detect::Threshold;
 use recon_nn::saved;
+use recon_nn::score::ErrorMetric;
 use recon_nn::tensorboard::EventWriter;
 use recon_nn::train::{fit, EpochLog, FitConfig, Monitor};
 use recon_nn::{Autoencoder, Kind, ModelConfig, Optimizer, OptimizerConfig};
@@ -264,6 +266,7 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
     let mut meta = BTreeMap::new();
     meta.insert("train_args".to_string(), serde_json::to_string(&args).map_err(|e| CliError::failure(e.to_string()))?);
     meta.insert("data".to_string(), serde_json::to_string(&data_opts).map_err(|e| CliError::failure(e.to_string()))?);
+    meta.insert("feature_names".to_string(), serde_json::to_string(&data.feature_names).map_err(|e| CliError::failure(e.to_string()))?);
     if let Some(s) = &prepared.scaler {
         meta.insert("scaler".to_string(), s.to_json());
     }
@@ -299,7 +302,14 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
     let tensorboard = EventWriter::create(&out.join(run_dir::TENSORBOARD)).ok();
     let mut monitor = RunMonitor { dir: out.clone(), bar: None, quiet: args.quiet, lines, tensorboard, best: f64::INFINITY, meta, epochs: fit_cfg.epochs };
     let logs = fit(&mut model, &mut opt, &train, Some(&val), &fit_cfg, start, &mut monitor)?;
+    // The threshold `recon score` flags rows with: the 99th percentile of the
+    // best model's scores on the training normals.
+    let best = crate::model::TrainedModel::load(&out)?;
+    let scores = best.model.score(&train, ErrorMetric::Mse)?;
+    let threshold = Threshold::percentile(&scores, 99.0).map_err(|e| CliError::failure(e.to_string()))?;
+    run_dir::write(&out, run_dir::THRESHOLD, serde_json::to_string_pretty(&threshold).unwrap_or_default().as_bytes())?;
     if !args.quiet {
+        println!("threshold {:.6} ({})", threshold.value, threshold.rule);
         match logs.last() {
             Some(l) => println!("done: loss {:.5} after epoch {}; model in {}", l.loss, l.epoch, out.join(run_dir::MODEL).display()),
             None => println!("nothing to do: the run already has {} epochs", start),

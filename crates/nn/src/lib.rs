@@ -16,6 +16,7 @@ pub mod models;
 pub mod optim;
 pub mod params;
 pub mod saved;
+pub mod score;
 pub mod tensorboard;
 pub mod train;
 

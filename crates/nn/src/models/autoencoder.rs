@@ -158,6 +158,26 @@ impl<B: Backend> Autoencoder<B> {
         Ok(out.reshape(&[x.shape()[0], self.config.features()])?)
     }
 
+    /// The VAE's `mu` and `logvar` of `q(z|x)`, or `None` for other models.
+    pub fn latent_distribution(&self, x: &Tensor<B>) -> Result<Option<(Tensor<B>, Tensor<B>)>> {
+        let Some((mu, lv)) = &self.built.heads else { return Ok(None) };
+        self.check_input(x)?;
+        let tape = Tape::no_grad();
+        let mut ctx = Ctx::new(&tape, &self.params, StdRng::seed_from_u64(0));
+        let h = self.built.encoder.forward(&tape.constant(x), &mut ctx)?;
+        Ok(Some((mu.forward(&h, &mut ctx)?.value().clone(), lv.forward(&h, &mut ctx)?.value().clone())))
+    }
+
+    /// Decodes codes `z` to `[batch, features]` rows, with the Gaussian
+    /// decoder's per-feature log-variance when the model has one.
+    pub fn decode_codes(&self, z: &Tensor<B>) -> Result<(Tensor<B>, Option<Tensor<B>>)> {
+        let tape = Tape::no_grad();
+        let mut ctx = Ctx::new(&tape, &self.params, StdRng::seed_from_u64(0));
+        let (out, lv) = self.decode(&tape.constant(z), &mut ctx)?;
+        let rows = [z.shape()[0], self.config.features()];
+        Ok((out.value().reshape(&rows)?, lv.map(|v| v.value().reshape(&rows)).transpose()?))
+    }
+
     pub fn kind(&self) -> Kind {
         self.config.kind
     }

@@ -1,0 +1,112 @@
+//! A trained model as the `score`, `eval` and `demo` commands use it: the
+//! network, the scaler and the data options it was trained with, and the
+//! threshold chosen at the end of training.
+
+use std::path::Path;
+
+use recon_data::{load, CsvOptions, Dataset, Scaler};
+use recon_detect::Threshold;
+use recon_nn::saved;
+use recon_nn::Autoencoder;
+use recon_tensor::Cpu32;
+
+use crate::error::{CliError, Result};
+use crate::prepare::DataOptions;
+use crate::run_dir;
+
+pub struct TrainedModel {
+    pub model: Autoencoder<Cpu32>,
+    pub scaler: Option<Scaler>,
+    pub data: DataOptions,
+    pub feature_names: Vec<String>,
+    pub threshold: Option<Threshold>,
+    /// The seed and test fraction of the training split, to find the held-out rows again.
+    pub train_args: Option<(u64, f64)>,
+}
+
+/// Rows of a file to score, scaled as in training, with their true classes
+/// when the file has the label column.
+pub struct Rows {
+    pub data: Dataset,
+    pub is_anomaly: Option<Vec<bool>>,
+}
+
+fn json<T: serde::de::DeserializeOwned>(path: &Path, key: &str, text: Option<&String>) -> Result<T> {
+    let text = text.ok_or_else(|| CliError::input(format!("{}: the checkpoint has no '{key}' (not written by recon train?)", path.display())))?;
+    serde_json::from_str(text).map_err(|e| CliError::input(format!("{}: unreadable '{key}': {e}", path.display())))
+}
+
+/// Whether the first line of a CSV file names `column`.
+fn csv_has_column(path: &Path, column: &str) -> bool {
+    use std::io::BufRead;
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    let mut first = String::new();
+    if std::io::BufReader::new(file).read_line(&mut first).is_err() {
+        return false;
+    }
+    first.trim_start_matches('\u{feff}').split(',').any(|c| c.trim().trim_matches('"') == column)
+}
+
+impl TrainedModel {
+    /// The run folder's best checkpoint (lowest validation loss), or its last.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let last = run_dir::model_path(dir)?;
+        let best = dir.join(run_dir::BEST);
+        let path = if best.is_file() { best } else { last };
+        let loaded = saved::load(&path, &Cpu32::new())?;
+        let meta = &loaded.metadata;
+        let data: DataOptions = json(&path, "data", meta.get("data"))?;
+        let feature_names: Vec<String> = json(&path, "feature_names", meta.get("feature_names"))?;
+        let scaler = meta.get("scaler").map(|s| Scaler::from_json(s)).transpose()?;
+        let threshold = match std::fs::read_to_string(dir.join(run_dir::THRESHOLD)) {
+            Ok(text) => Some(serde_json::from_str(&text).map_err(|e| CliError::input(format!("{}: {e}", dir.join(run_dir::THRESHOLD).display())))?),
+            Err(_) => None,
+        };
+        let train_args = meta.get("train_args").and_then(|t| serde_json::from_str::<crate::train::TrainArgs>(t).ok()).map(|a| (a.seed, a.test_fraction));
+        Ok(TrainedModel { model: loaded.model, scaler, data, feature_names, threshold, train_args })
+    }
+
+    /// Reads `path` with the training run's options (the label column is
+    /// optional when scoring), checks it has the model's features, and scales it.
+    pub fn rows(&self, path: &Path) -> Result<Rows> {
+        let label_col = self.data.label_col.clone().filter(|c| csv_has_column(path, c));
+        let opts = CsvOptions { label_col, drop: self.data.drop.clone(), ..Default::default() };
+        let data = load(path, &opts)?;
+        let want = self.model.config.features();
+        if data.row_len() != want {
+            return Err(CliError::input(format!(
+                "{}: rows have {} features, the model was trained on {want} ({})",
+                path.display(),
+                data.row_len(),
+                preview(&self.feature_names)
+            )));
+        }
+        if data.row_shape.len() == 1 && data.feature_names != self.feature_names {
+            let at = data.feature_names.iter().zip(&self.feature_names).position(|(a, b)| a != b).unwrap_or(0);
+            return Err(CliError::input(format!(
+                "{}: column {} is '{}', the model was trained with '{}' there",
+                path.display(),
+                at + 1,
+                data.feature_names[at],
+                self.feature_names[at]
+            )));
+        }
+        let is_anomaly = match (&data.labels, &self.data.normal_label) {
+            (Some(l), Some(normal)) => Some(l.iter().map(|v| v != normal).collect()),
+            _ => None,
+        };
+        let data = match &self.scaler {
+            Some(s) => Dataset { features: s.transform(&data.features)?, ..data },
+            None => data,
+        };
+        Ok(Rows { data, is_anomaly })
+    }
+}
+
+fn preview(names: &[String]) -> String {
+    let mut s = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > 5 {
+        s += ", ...";
+    }
+    s
+}
