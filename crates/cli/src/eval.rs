@@ -76,7 +76,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
     }
     let rows = trained.rows(&args.data)?;
     let is_anomaly_all = rows.is_anomaly.clone().ok_or_else(|| {
-        CliError::input(format!("{}: no labels found (label column {:?}, normal label {:?})", args.data.display(), trained.data.label_col, trained.data.normal_label))
+        CliError::input(format!(
+            "{}: no labels found (label column {:?}, normal label {:?})",
+            args.data.display(),
+            trained.data.label_col,
+            trained.data.normal_label
+        ))
     })?;
     let (selected, which) = select_rows(&trained, &args, &is_anomaly_all)?;
     let cpu = Cpu32::new();
@@ -117,7 +122,8 @@ pub fn run(args: EvalArgs) -> Result<()> {
         run_dir::create(out)?;
         run_dir::write(out, "eval.json", evaluation.to_json().as_bytes())?;
         let data = report_data(&trained, &args.model, &x, &scores, &is_anomaly, &evaluation, title, &rows.data.feature_names, &selected)?;
-        let path = recon_report::write_report(out, &data).map_err(|e| CliError::failure(format!("cannot write the report in {}: {e}", out.display())))?;
+        let path = recon_report::write_report(out, &data)
+            .map_err(|e| CliError::failure(format!("cannot write the report in {}: {e}", out.display())))?;
         if !args.json {
             println!("report: {}", path.display());
         }
@@ -207,7 +213,11 @@ fn report_data(
             .take(SHOWN)
             .map(|&i| {
                 let row = &errs[i * d..(i + 1) * d];
-                let parsed = top_features(row, names, 3).split(';').filter_map(|p| p.rsplit_once(':')).map(|(n, v)| (n.to_string(), v.parse().unwrap_or(0.0))).collect();
+                let parsed = top_features(row, names, 3)
+                    .split(';')
+                    .filter_map(|p| p.rsplit_once(':'))
+                    .map(|(n, v)| (n.to_string(), v.parse().unwrap_or(0.0)))
+                    .collect();
                 (selected[i], parsed)
             })
             .collect()
@@ -215,7 +225,8 @@ fn report_data(
         Vec::new()
     };
     let epochs = read_epochs(run);
-    let mut notes = vec![format!("Scores are the mean squared reconstruction error per row, in the scaled feature space the model was trained in.")];
+    let mut notes =
+        vec![format!("Scores are the mean squared reconstruction error per row, in the scaled feature space the model was trained in.")];
     if let Some(t) = thresholds.first() {
         notes.push(format!("The line and the headline numbers use the threshold {:.4}: {}.", t.value, t.rule));
     }
@@ -269,6 +280,8 @@ fn read_epochs(run: &Path) -> Vec<EpochPoint> {
     let Ok(text) = std::fs::read_to_string(run.join(run_dir::METRICS)) else { return Vec::new() };
     text.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| Some(EpochPoint { epoch: v["epoch"].as_u64()? as usize, loss: v["loss"].as_f64()?, val_loss: v["val_loss"].as_f64() }))
+        .filter_map(|v| {
+            Some(EpochPoint { epoch: v["epoch"].as_u64()? as usize, loss: v["loss"].as_f64()?, val_loss: v["val_loss"].as_f64() })
+        })
         .collect()
 }

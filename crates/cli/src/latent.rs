@@ -43,7 +43,8 @@ pub fn pca2(codes: &[f64], k: usize) -> Vec<(f64, f64)> {
         }
         axes.push(v);
     }
-    let project = |r: &[f64], axis: Option<&Vec<f64>>| axis.map_or(0.0, |v| r.iter().zip(&mean).zip(v).map(|((x, m), w)| (x - m) * w).sum());
+    let project =
+        |r: &[f64], axis: Option<&Vec<f64>>| axis.map_or(0.0, |v| r.iter().zip(&mean).zip(v).map(|((x, m), w)| (x - m) * w).sum());
     (0..n)
         .map(|i| {
             let r = &codes[i * k..(i + 1) * k];

@@ -2,6 +2,7 @@
 //! reconstruct. See `recon --help`, and DESIGN.md for the command-line contract.
 
 mod alloc;
+mod demo;
 mod error;
 mod eval;
 mod latent;
@@ -28,6 +29,8 @@ enum Command {
     Score(score::ScoreArgs),
     /// Evaluate a trained model on labelled data: ROC AUC, PR AUC, reports per threshold.
     Eval(eval::EvalArgs),
+    /// The source articles' walk-through on the bundled data (ae, vae, conv-ae).
+    Demo(demo::DemoArgs),
 }
 
 fn main() {
@@ -37,6 +40,7 @@ fn main() {
         Command::Train(args) => train::run(args),
         Command::Score(args) => score::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

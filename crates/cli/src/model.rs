@@ -32,7 +32,8 @@ pub struct Rows {
 }
 
 fn json<T: serde::de::DeserializeOwned>(path: &Path, key: &str, text: Option<&String>) -> Result<T> {
-    let text = text.ok_or_else(|| CliError::input(format!("{}: the checkpoint has no '{key}' (not written by recon train?)", path.display())))?;
+    let text =
+        text.ok_or_else(|| CliError::input(format!("{}: the checkpoint has no '{key}' (not written by recon train?)", path.display())))?;
     serde_json::from_str(text).map_err(|e| CliError::input(format!("{}: unreadable '{key}': {e}", path.display())))
 }
 
@@ -59,10 +60,13 @@ impl TrainedModel {
         let feature_names: Vec<String> = json(&path, "feature_names", meta.get("feature_names"))?;
         let scaler = meta.get("scaler").map(|s| Scaler::from_json(s)).transpose()?;
         let threshold = match std::fs::read_to_string(dir.join(run_dir::THRESHOLD)) {
-            Ok(text) => Some(serde_json::from_str(&text).map_err(|e| CliError::input(format!("{}: {e}", dir.join(run_dir::THRESHOLD).display())))?),
+            Ok(text) => {
+                Some(serde_json::from_str(&text).map_err(|e| CliError::input(format!("{}: {e}", dir.join(run_dir::THRESHOLD).display())))?)
+            }
             Err(_) => None,
         };
-        let train_args = meta.get("train_args").and_then(|t| serde_json::from_str::<crate::train::TrainArgs>(t).ok()).map(|a| (a.seed, a.test_fraction));
+        let train_args =
+            meta.get("train_args").and_then(|t| serde_json::from_str::<crate::train::TrainArgs>(t).ok()).map(|a| (a.seed, a.test_fraction));
         Ok(TrainedModel { model: loaded.model, scaler, data, feature_names, threshold, train_args })
     }
 

@@ -63,7 +63,11 @@ pub fn is_images(data: &Dataset) -> bool {
 
 pub fn prepare(opts: &DataOptions, seed: u64, test_fraction: f64, val_fraction: f64) -> Result<Prepared> {
     let (data, is_normal) = load_labelled(opts)?;
-    let split = if data.labels.is_some() { stratified_split(&is_normal, test_fraction, seed)? } else { random_split(data.n_rows, test_fraction, seed)? };
+    let split = if data.labels.is_some() {
+        stratified_split(&is_normal, test_fraction, seed)?
+    } else {
+        random_split(data.n_rows, test_fraction, seed)?
+    };
     let normals: Vec<usize> = split.train.iter().copied().filter(|&r| is_normal[r]).collect();
     let fit = validation_split(&normals, val_fraction, seed)?;
     if fit.train.is_empty() {

@@ -91,7 +91,8 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     }
     match &args.out {
         Some(path) => {
-            recon_nn::checkpoint::write_atomic(path, csv.as_bytes()).map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))?;
+            recon_nn::checkpoint::write_atomic(path, csv.as_bytes())
+                .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))?;
             eprintln!("wrote {} scores to {}", scores.len(), path.display());
         }
         None => crate::run_dir::print_stdout(&csv)?,

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use recon_nn::optim::OptimizerKind;
 use recon_detect::Threshold;
+use recon_nn::optim::OptimizerKind;
 use recon_nn::saved;
 use recon_nn::score::ErrorMetric;
 use recon_nn::tensorboard::EventWriter;
@@ -176,7 +176,9 @@ impl Monitor<Cpu32> for RunMonitor {
         }
         let bar = self.bar.get_or_insert_with(|| {
             let bar = ProgressBar::new(batches as u64);
-            bar.set_style(ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+            bar.set_style(
+                ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
             bar
         });
         bar.set_prefix(format!("epoch {epoch}"));
@@ -192,7 +194,8 @@ impl Monitor<Cpu32> for RunMonitor {
         if !self.quiet {
             println!("epoch {:>3}/{}  loss {:.5}  val_loss {val}  {:.2} s", log.epoch, self.epochs, log.loss, log.seconds);
         }
-        let line = serde_json::json!({"epoch": log.epoch, "loss": log.loss, "val_loss": log.val_loss, "seconds": log.seconds, "lr": log.lr});
+        let line =
+            serde_json::json!({"epoch": log.epoch, "loss": log.loss, "val_loss": log.val_loss, "seconds": log.seconds, "lr": log.lr});
         self.lines.push(line.to_string());
         let io = |e: CliError| recon_nn::NnError::Io(e.message);
         run_dir::write(&self.dir, run_dir::METRICS, (self.lines.join("\n") + "\n").as_bytes()).map_err(io)?;
@@ -221,8 +224,12 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
     let resumed = match &args.resume {
         Some(dir) => {
             let loaded = saved::load(&run_dir::model_path(dir)?, &Cpu32::new())?;
-            let stored = loaded.metadata.get("train_args").ok_or_else(|| CliError::input(format!("{}: the checkpoint has no training flags to resume with", dir.display())))?;
-            let mut stored: TrainArgs = serde_json::from_str(stored).map_err(|e| CliError::input(format!("{}: unreadable training flags: {e}", dir.display())))?;
+            let stored = loaded
+                .metadata
+                .get("train_args")
+                .ok_or_else(|| CliError::input(format!("{}: the checkpoint has no training flags to resume with", dir.display())))?;
+            let mut stored: TrainArgs =
+                serde_json::from_str(stored).map_err(|e| CliError::input(format!("{}: unreadable training flags: {e}", dir.display())))?;
             stored.epochs = args.epochs.or(stored.epochs);
             stored.out = Some(dir.clone());
             stored.quiet = args.quiet;
@@ -300,7 +307,16 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
     let train = data.to_matrix(&cpu, &prepared.train_rows)?;
     let val = data.to_matrix(&cpu, &prepared.val_rows)?;
     let tensorboard = EventWriter::create(&out.join(run_dir::TENSORBOARD)).ok();
-    let mut monitor = RunMonitor { dir: out.clone(), bar: None, quiet: args.quiet, lines, tensorboard, best: f64::INFINITY, meta, epochs: fit_cfg.epochs };
+    let mut monitor = RunMonitor {
+        dir: out.clone(),
+        bar: None,
+        quiet: args.quiet,
+        lines,
+        tensorboard,
+        best: f64::INFINITY,
+        meta,
+        epochs: fit_cfg.epochs,
+    };
     let logs = fit(&mut model, &mut opt, &train, Some(&val), &fit_cfg, start, &mut monitor)?;
     // The threshold `recon score` flags rows with: the 99th percentile of the
     // best model's scores on the training normals.
