@@ -1,7 +1,6 @@
 //! `recon`: train autoencoders on normal data and flag what they cannot
 //! reconstruct. See `recon --help`, and DESIGN.md for the command-line contract.
 
-mod alloc;
 mod demo;
 mod error;
 mod eval;
@@ -14,6 +13,9 @@ mod train;
 
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "recon", version, about = "Autoencoder anomaly detection, from scratch")]
 struct Cli {
@@ -24,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train an autoencoder on the normal rows of a data file.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Score every row of a file with a trained model (one score per row).
     Score(score::ScoreArgs),
     /// Evaluate a trained model on labelled data: ROC AUC, PR AUC, reports per threshold.
@@ -34,10 +36,9 @@ enum Command {
 }
 
 fn main() {
-    alloc::keep_freed_memory();
     let cli = Cli::parse(); // usage errors exit with status 2, from clap
     let result = match cli.command {
-        Command::Train(args) => train::run(args),
+        Command::Train(args) => train::run(*args),
         Command::Score(args) => score::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Demo(args) => demo::run(args),

@@ -42,6 +42,9 @@ pub fn reduce<E: Element>(op: Reduce, x: &[E], outer: usize, len: usize, inner: 
         Reduce::Max => E::NEG_INFINITY,
     };
     let mut out = vec![init; outer * inner];
+    if out.is_empty() {
+        return out;
+    }
     if inner == 1 {
         // Each output is a contiguous run of `len` values.
         let row = |o: usize| -> E {
@@ -112,8 +115,10 @@ pub fn log_softmax_rows<E: Element>(x: &[E], rows: usize, cols: usize) -> Vec<E>
         let row = &x[r * cols..(r + 1) * cols];
         let m = lane_max(row);
         o.iter_mut().zip(row).for_each(|(o, &v)| *o = (v - m).exp());
-        let lse = m + lane_sum(o).ln();
-        o.iter_mut().zip(row).for_each(|(o, &v)| *o = v - lse);
+        // (x - m) - ln s, not x - (m + ln s): adding ln s to a large m would
+        // round away the small differences between the logits.
+        let ln_s = lane_sum(o).ln();
+        o.iter_mut().zip(row).for_each(|(o, &v)| *o = (v - m) - ln_s);
     });
     out
 }

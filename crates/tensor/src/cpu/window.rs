@@ -17,6 +17,9 @@ pub fn im2col<E: Element>(x: &[E], w: &Window2d) -> Vec<E> {
                 for j in 0..w.kernel_w {
                     let row = ((c * w.kernel_h + i) * w.kernel_w + j) * olen;
                     let (lo, hi) = w.valid_x(j);
+                    if lo == hi {
+                        continue; // this kernel column only ever sees padding
+                    }
                     for oy in 0..w.out_h {
                         let Some(y) = w.in_y(oy, i) else { continue };
                         let src = &x[(c * w.height + y) * w.width..(c * w.height + y + 1) * w.width];
@@ -48,6 +51,9 @@ pub fn col2im<E: Element>(cols: &[E], w: &Window2d) -> Vec<E> {
                 for j in 0..w.kernel_w {
                     let row = ((c * w.kernel_h + i) * w.kernel_w + j) * olen;
                     let (lo, hi) = w.valid_x(j);
+                    if lo == hi {
+                        continue; // this kernel column only ever sees padding
+                    }
                     for oy in 0..w.out_h {
                         let Some(y) = w.in_y(oy, i) else { continue };
                         let dst = &mut x[(c * w.height + y) * w.width..(c * w.height + y + 1) * w.width];
