@@ -1,6 +1,7 @@
 //! `recon`: train autoencoders on normal data and flag what they cannot
 //! reconstruct. See `recon --help`, and DESIGN.md for the command-line contract.
 
+mod alloc;
 mod demo;
 mod error;
 mod eval;
@@ -12,9 +13,6 @@ mod score;
 mod train;
 
 use clap::{Parser, Subcommand};
-
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "recon", version, about = "Autoencoder anomaly detection, from scratch")]
@@ -36,6 +34,7 @@ enum Command {
 }
 
 fn main() {
+    alloc::keep_freed_memory();
     let cli = Cli::parse(); // usage errors exit with status 2, from clap
     let result = match cli.command {
         Command::Train(args) => train::run(*args),

@@ -241,7 +241,7 @@ fn a_diverging_run_stops_with_a_message_and_leaves_a_loadable_model() {
     let mut args =
         strings(&["train", "--model", "ae", "--optimizer", "sgd", "--lr", "1000", "--epochs", "5", "--quiet", "--out", &p(&run)]);
     args.extend(table_flags());
-    let out = run(&args);
+    let out = recon(&args);
     assert_failure(&args, &out, 1, &["diverge", "epoch", "batch"]);
     let message = String::from_utf8_lossy(&out.stderr).to_string();
     let (epoch, batch) = epoch_and_batch(&message);
@@ -267,7 +267,7 @@ fn a_failed_run_in_a_used_folder_leaves_no_stale_files() {
     let mut args =
         strings(&["train", "--model", "vae", "--optimizer", "sgd", "--lr", "1000", "--epochs", "3", "--quiet", "--out", &p(&run)]);
     args.extend(table_flags());
-    let out = run(&args);
+    let out = recon(&args);
     match out.status.code() {
         // Refusing to train into a used folder is fine, if the old run is left whole.
         Some(2) => {
@@ -291,20 +291,8 @@ fn a_failed_run_in_a_used_folder_leaves_no_stale_files() {
 fn a_run_trained_with_a_relative_data_path_works_from_any_folder() {
     let tmp = TempDir::new("relative");
     let run = tmp.join("run");
-    let args = strings(&[
-        "train",
-        "--data",
-        "data/breast_cancer.csv",
-        "--label-col",
-        "target",
-        "--normal-label",
-        "1",
-        "--epochs",
-        "2",
-        "--quiet",
-        "--out",
-        &p(&run),
-    ]);
+    let args = words("train --data data/breast_cancer.csv --label-col target --normal-label 1 --epochs 2 --quiet");
+    let args = with_paths(args, &[("--out", &run)]);
     let repo = repo().canonicalize().unwrap();
     let out = recon_cmd(&args, Some(&repo)).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&args, &out));

@@ -47,6 +47,9 @@ pub trait Element:
     fn min(self, o: Self) -> Self;
     fn is_finite(self) -> bool;
 
+    /// Runs `f` on this thread's pool of free CPU buffers of this type.
+    fn with_pool<R>(f: impl FnOnce(&mut crate::cpu::buffer::Pool<Self>) -> R) -> R;
+
     /// `C <- alpha * A B + beta * C` for row/column-strided matrices, by
     /// `matrixmultiply` (sgemm or dgemm).
     ///
@@ -136,6 +139,10 @@ macro_rules! float_element {
             #[inline]
             fn is_finite(self) -> bool {
                 <$t>::is_finite(self)
+            }
+            fn with_pool<R>(f: impl FnOnce(&mut crate::cpu::buffer::Pool<Self>) -> R) -> R {
+                thread_local!(static POOL: std::cell::RefCell<crate::cpu::buffer::Pool<$t>> = Default::default());
+                crate::cpu::buffer::with(&POOL, f)
             }
             #[inline]
             unsafe fn gemm(

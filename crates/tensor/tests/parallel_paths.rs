@@ -231,7 +231,7 @@ fn large_windows() {
         let arg: Vec<usize> = pooled.argmax.iter().map(|&a| a as usize).collect();
         assert!(arg == want_arg, "max_pool2d argmax k{k} s{s}");
         let dy = uniform(&mut r, want.len(), -1.0, 1.0);
-        let dx = CPU.max_pool2d_backward(&dy, &pooled.argmax, &pooled.window).unwrap();
+        let dx = CPU.max_pool2d_backward(&recon_tensor::cpu::buffer::Buffer::from_vec(dy.clone()), &pooled.argmax, &pooled.window).unwrap();
         let scale = max_pool2d_backward(&dy.iter().map(|v| v.abs()).collect::<Vec<_>>(), &want_arg, x.len());
         assert_close_scaled(&dx, &max_pool2d_backward(&dy, &want_arg, x.len()), &scale, 1e-12, "max_pool2d_backward");
     }

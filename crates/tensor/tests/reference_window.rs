@@ -179,7 +179,7 @@ proptest! {
         }
         // Backward routes each gradient to its argmax (overlapping windows add up).
         let dy = uniform(&mut r, out.len(), -1.0, 1.0);
-        let dx = CPU.max_pool2d_backward(&dy, &pooled.argmax, &pooled.window).unwrap();
+        let dx = CPU.max_pool2d_backward(&recon_tensor::cpu::buffer::Buffer::from_vec(dy.clone()), &pooled.argmax, &pooled.window).unwrap();
         prop_assert_eq!(dx.len(), x.len());
         let want_dx = max_pool2d_backward(&dy, &want_arg, x.len());
         let scale = max_pool2d_backward(&dy.iter().map(|v| v.abs()).collect::<Vec<_>>(), &want_arg, x.len());

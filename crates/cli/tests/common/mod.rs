@@ -87,7 +87,7 @@ pub fn recon_cmd<S: AsRef<std::ffi::OsStr>>(args: &[S], cwd: Option<&Path>) -> C
 }
 
 /// Runs `recon` with `args` and returns what it did.
-pub fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+pub fn recon<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
     recon_cmd(args, None).output().expect("run the recon binary")
 }
 
@@ -117,7 +117,7 @@ fn tail(s: &str) -> String {
 
 /// Runs `recon` with `args`, asserts exit status 0 and no panic, and returns stdout.
 pub fn ok(args: &[String]) -> String {
-    let out = run(args);
+    let out = recon(args);
     assert_eq!(out.status.code(), Some(0), "expected success\n{}", describe(args, &out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "a panic\n{}", describe(args, &out));
@@ -127,6 +127,20 @@ pub fn ok(args: &[String]) -> String {
 /// Strings from string slices.
 pub fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
+}
+
+/// The words of `s` as arguments: `words("train --epochs 2")`.
+pub fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(String::from).collect()
+}
+
+/// `args` followed by `flag path` pairs.
+pub fn with_paths(mut args: Vec<String>, pairs: &[(&str, &Path)]) -> Vec<String> {
+    for (flag, path) in pairs {
+        args.push(flag.to_string());
+        args.push(p(path));
+    }
+    args
 }
 
 pub fn p(path: &Path) -> String {

@@ -2,6 +2,7 @@
 //! arm instantiates its own loop, which the compiler vectorises where the math
 //! allows), and broadcasting by three fast paths and one general path.
 
+use super::buffer::Buffer;
 use super::parallel::{for_each_row, map, zip};
 use crate::backend::{Binary, Unary};
 use crate::element::Element;
@@ -19,7 +20,7 @@ fn sigmoid<E: Element>(x: E) -> E {
     }
 }
 
-pub fn unary<E: Element>(op: Unary, x: &[E]) -> Vec<E> {
+pub fn unary<E: Element>(op: Unary, x: &[E]) -> Buffer<E> {
     let c = |v: f64| E::from_f64(v);
     match op {
         Unary::Neg => map(x, |v| -v),
@@ -67,7 +68,7 @@ pub fn unary<E: Element>(op: Unary, x: &[E]) -> Vec<E> {
     }
 }
 
-pub fn binary<E: Element>(op: Binary, a: &[E], a_shape: &[usize], b: &[E], b_shape: &[usize], out_shape: &[usize]) -> Vec<E> {
+pub fn binary<E: Element>(op: Binary, a: &[E], a_shape: &[usize], b: &[E], b_shape: &[usize], out_shape: &[usize]) -> Buffer<E> {
     match op {
         Binary::Add => broadcast(a, a_shape, b, b_shape, out_shape, |x, y| x + y),
         Binary::Sub => broadcast(a, a_shape, b, b_shape, out_shape, |x, y| x - y),
@@ -93,7 +94,7 @@ fn broadcast<E: Element>(
     b_shape: &[usize],
     out: &[usize],
     f: impl Fn(E, E) -> E + Sync + Send + Copy,
-) -> Vec<E> {
+) -> Buffer<E> {
     let n = numel(out);
     // Fast path 1: same shape.
     if a.len() == n && b.len() == n {
@@ -108,7 +109,7 @@ fn broadcast<E: Element>(
         let s = a[0];
         return map(b, move |y| f(s, y));
     }
-    let mut o = vec![E::ZERO; n];
+    let mut o = Buffer::zeroed(n);
     // Fast path 3: one side repeats along the output (bias over a batch).
     if a.len() == n && is_suffix(b_shape, out) && !b.is_empty() {
         for_each_row(&mut o, b.len(), |r, row| {

@@ -1,25 +1,27 @@
 //! Data movement on the CPU: permute, broadcast and row gathering. All three
 //! walk the output row by row and read the input through strides.
 
+use super::buffer::Buffer;
 use super::elementwise::row_offset;
 use super::parallel::for_each_row;
+use crate::element::Element;
 use crate::shape::{broadcast_strides, numel, strides};
 
 /// Output axis `i` is input axis `axes[i]`.
-pub fn permute<E: Copy + Send + Sync + Default>(x: &[E], shape: &[usize], axes: &[usize]) -> Vec<E> {
+pub fn permute<E: Element>(x: &[E], shape: &[usize], axes: &[usize]) -> Buffer<E> {
     let in_strides = strides(shape);
     let out_shape: Vec<usize> = axes.iter().map(|&a| shape[a]).collect();
     let read: Vec<usize> = axes.iter().map(|&a| in_strides[a]).collect();
     gather_strided(x, &out_shape, &read)
 }
 
-pub fn broadcast_to<E: Copy + Send + Sync + Default>(x: &[E], from: &[usize], to: &[usize]) -> Vec<E> {
+pub fn broadcast_to<E: Element>(x: &[E], from: &[usize], to: &[usize]) -> Buffer<E> {
     gather_strided(x, to, &broadcast_strides(from, to))
 }
 
 /// `out[idx] = x[sum_i idx[i] * read[i]]` for every index of `out_shape`.
-fn gather_strided<E: Copy + Send + Sync + Default>(x: &[E], out_shape: &[usize], read: &[usize]) -> Vec<E> {
-    let mut out = vec![E::default(); numel(out_shape)];
+fn gather_strided<E: Element>(x: &[E], out_shape: &[usize], read: &[usize]) -> Buffer<E> {
+    let mut out = Buffer::zeroed(numel(out_shape));
     if out_shape.is_empty() {
         out[0] = x[0];
         return out;
@@ -35,10 +37,10 @@ fn gather_strided<E: Copy + Send + Sync + Default>(x: &[E], out_shape: &[usize],
     out
 }
 
-pub fn gather_rows<E: Copy>(x: &[E], row_len: usize, rows: &[usize]) -> Vec<E> {
-    let mut out = Vec::with_capacity(rows.len() * row_len);
-    for &r in rows {
-        out.extend_from_slice(&x[r * row_len..(r + 1) * row_len]);
+pub fn gather_rows<E: Element>(x: &[E], row_len: usize, rows: &[usize]) -> Buffer<E> {
+    let mut out = Buffer::zeroed(rows.len() * row_len);
+    for (dst, &r) in out.chunks_mut(row_len.max(1)).zip(rows) {
+        dst.copy_from_slice(&x[r * row_len..(r + 1) * row_len]);
     }
     out
 }

@@ -9,6 +9,7 @@
 
 use rayon::prelude::*;
 
+use super::buffer::Buffer;
 use crate::backend::Matmul;
 use crate::element::Element;
 
@@ -47,9 +48,9 @@ fn gemm_one<E: Element>(spec: &Matmul, a: &[E], b: &[E], c: &mut [E]) {
     });
 }
 
-pub fn matmul<E: Element>(a: &[E], b: &[E], spec: &Matmul) -> Vec<E> {
+pub fn matmul<E: Element>(a: &[E], b: &[E], spec: &Matmul) -> Buffer<E> {
     let (m, n) = (spec.m, spec.n);
-    let mut c = vec![E::ZERO; spec.batch * m * n];
+    let mut c = Buffer::zeroed(spec.batch * m * n);
     if m * n == 0 {
         return c;
     }

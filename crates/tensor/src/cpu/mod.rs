@@ -5,6 +5,7 @@
 //! Each family of kernels has its own file; this one only plugs them into the
 //! `Backend` trait.
 
+pub mod buffer;
 mod elementwise;
 mod layout;
 mod matmul;
@@ -14,6 +15,7 @@ mod window;
 
 use std::marker::PhantomData;
 
+use self::buffer::Buffer;
 use crate::backend::{Backend, Binary, Matmul, Reduce, Unary};
 use crate::element::Element;
 use crate::error::{Result, TensorError};
@@ -46,70 +48,78 @@ impl<E: Element> std::fmt::Debug for Cpu<E> {
 
 impl<E: Element> Backend for Cpu<E> {
     type Elem = E;
-    type Storage = Vec<E>;
+    type Storage = Buffer<E>;
     type Indices = Vec<u32>;
 
     fn name(&self) -> String {
         format!("cpu-{:?}", E::DTYPE).to_lowercase()
     }
 
-    fn upload(&self, data: Vec<E>) -> Result<Vec<E>> {
-        Ok(data)
+    fn upload(&self, data: Vec<E>) -> Result<Buffer<E>> {
+        Ok(Buffer::from_vec(data))
     }
-    fn to_vec(&self, x: &Vec<E>) -> Result<Vec<E>> {
-        Ok(x.clone())
+    fn to_vec(&self, x: &Buffer<E>) -> Result<Vec<E>> {
+        Ok(x.to_vec())
     }
-    fn full(&self, len: usize, value: E) -> Result<Vec<E>> {
-        Ok(vec![value; len])
+    fn full(&self, len: usize, value: E) -> Result<Buffer<E>> {
+        Ok(Buffer::filled(len, value))
     }
 
-    fn permute(&self, x: &Vec<E>, shape: &[usize], axes: &[usize]) -> Result<Vec<E>> {
+    fn permute(&self, x: &Buffer<E>, shape: &[usize], axes: &[usize]) -> Result<Buffer<E>> {
         Ok(layout::permute(x, shape, axes))
     }
-    fn broadcast_to(&self, x: &Vec<E>, from: &[usize], to: &[usize]) -> Result<Vec<E>> {
+    fn broadcast_to(&self, x: &Buffer<E>, from: &[usize], to: &[usize]) -> Result<Buffer<E>> {
         Ok(layout::broadcast_to(x, from, to))
     }
-    fn gather_rows(&self, x: &Vec<E>, row_len: usize, rows: &[usize]) -> Result<Vec<E>> {
+    fn gather_rows(&self, x: &Buffer<E>, row_len: usize, rows: &[usize]) -> Result<Buffer<E>> {
         Ok(layout::gather_rows(x, row_len, rows))
     }
 
-    fn unary(&self, op: Unary, x: &Vec<E>) -> Result<Vec<E>> {
+    fn unary(&self, op: Unary, x: &Buffer<E>) -> Result<Buffer<E>> {
         Ok(elementwise::unary(op, x))
     }
-    fn binary(&self, op: Binary, a: &Vec<E>, a_shape: &[usize], b: &Vec<E>, b_shape: &[usize], out_shape: &[usize]) -> Result<Vec<E>> {
+    fn binary(
+        &self,
+        op: Binary,
+        a: &Buffer<E>,
+        a_shape: &[usize],
+        b: &Buffer<E>,
+        b_shape: &[usize],
+        out_shape: &[usize],
+    ) -> Result<Buffer<E>> {
         Ok(elementwise::binary(op, a, a_shape, b, b_shape, out_shape))
     }
 
-    fn reduce(&self, op: Reduce, x: &Vec<E>, outer: usize, len: usize, inner: usize) -> Result<Vec<E>> {
+    fn reduce(&self, op: Reduce, x: &Buffer<E>, outer: usize, len: usize, inner: usize) -> Result<Buffer<E>> {
         Ok(reduce::reduce(op, x, outer, len, inner))
     }
-    fn sum_all(&self, x: &Vec<E>) -> Result<Vec<E>> {
-        Ok(vec![reduce::sum_all(x)])
+    fn sum_all(&self, x: &Buffer<E>) -> Result<Buffer<E>> {
+        Ok(Buffer::filled(1, reduce::sum_all(x)))
     }
-    fn softmax_rows(&self, x: &Vec<E>, rows: usize, cols: usize) -> Result<Vec<E>> {
+    fn softmax_rows(&self, x: &Buffer<E>, rows: usize, cols: usize) -> Result<Buffer<E>> {
         Ok(reduce::softmax_rows(x, rows, cols))
     }
-    fn log_softmax_rows(&self, x: &Vec<E>, rows: usize, cols: usize) -> Result<Vec<E>> {
+    fn log_softmax_rows(&self, x: &Buffer<E>, rows: usize, cols: usize) -> Result<Buffer<E>> {
         Ok(reduce::log_softmax_rows(x, rows, cols))
     }
 
-    fn matmul(&self, a: &Vec<E>, b: &Vec<E>, spec: &Matmul) -> Result<Vec<E>> {
+    fn matmul(&self, a: &Buffer<E>, b: &Buffer<E>, spec: &Matmul) -> Result<Buffer<E>> {
         Ok(matmul::matmul(a, b, spec))
     }
 
-    fn im2col(&self, x: &Vec<E>, w: &Window2d) -> Result<Vec<E>> {
+    fn im2col(&self, x: &Buffer<E>, w: &Window2d) -> Result<Buffer<E>> {
         Ok(window::im2col(x, w))
     }
-    fn col2im(&self, cols: &Vec<E>, w: &Window2d) -> Result<Vec<E>> {
+    fn col2im(&self, cols: &Buffer<E>, w: &Window2d) -> Result<Buffer<E>> {
         Ok(window::col2im(cols, w))
     }
-    fn max_pool2d(&self, x: &Vec<E>, w: &Window2d) -> Result<(Vec<E>, Vec<u32>)> {
+    fn max_pool2d(&self, x: &Buffer<E>, w: &Window2d) -> Result<(Buffer<E>, Vec<u32>)> {
         if x.len() > u32::MAX as usize {
             return Err(TensorError::invalid("max_pool2d", "inputs over 2^32 elements are not supported"));
         }
         Ok(window::max_pool2d(x, w))
     }
-    fn max_pool2d_backward(&self, dy: &Vec<E>, idx: &Vec<u32>, w: &Window2d) -> Result<Vec<E>> {
+    fn max_pool2d_backward(&self, dy: &Buffer<E>, idx: &Vec<u32>, w: &Window2d) -> Result<Buffer<E>> {
         Ok(window::max_pool2d_backward(dy, idx, w))
     }
 }

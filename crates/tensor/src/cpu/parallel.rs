@@ -11,15 +11,17 @@
 
 use rayon::prelude::*;
 
+use super::buffer::Buffer;
+use crate::element::Element;
+
 /// Below this many elements an operation runs single-threaded.
 pub const PAR_MIN_ELEMS: usize = 1 << 15;
 /// Elements per parallel work item (64 KiB of f32: fits in L2).
 pub const CHUNK: usize = 1 << 14;
 
 /// `out[i] = f(x[i])`, in parallel above the threshold.
-pub fn map<E: Send + Sync + Copy + Default>(x: &[E], f: impl Fn(E) -> E + Sync + Send) -> Vec<E> {
-    // A zeroed Vec comes from calloc: fresh pages, no extra pass over memory.
-    let mut out = vec![E::default(); x.len()];
+pub fn map<E: Element>(x: &[E], f: impl Fn(E) -> E + Sync + Send) -> Buffer<E> {
+    let mut out = Buffer::zeroed(x.len());
     let kernel = |(o, x): (&mut [E], &[E])| o.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
     if x.len() < PAR_MIN_ELEMS {
         kernel((&mut out, x));
@@ -30,8 +32,8 @@ pub fn map<E: Send + Sync + Copy + Default>(x: &[E], f: impl Fn(E) -> E + Sync +
 }
 
 /// `out[i] = f(a[i], b[i])` for equal-length slices.
-pub fn zip<E: Send + Sync + Copy + Default>(a: &[E], b: &[E], f: impl Fn(E, E) -> E + Sync + Send) -> Vec<E> {
-    let mut out = vec![E::default(); a.len()];
+pub fn zip<E: Element>(a: &[E], b: &[E], f: impl Fn(E, E) -> E + Sync + Send) -> Buffer<E> {
+    let mut out = Buffer::zeroed(a.len());
     let kernel = |(o, (a, b)): (&mut [E], (&[E], &[E]))| {
         for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
             *o = f(a, b);

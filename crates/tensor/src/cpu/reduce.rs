@@ -3,6 +3,7 @@
 //! fixed order, and long sums use fixed chunks (`parallel::fold_chunks`), so
 //! the bits never depend on the thread count.
 
+use super::buffer::Buffer;
 use super::parallel::{fold_chunks, for_each_row, PAR_MIN_ELEMS};
 use crate::backend::Reduce;
 use crate::element::Element;
@@ -36,12 +37,12 @@ pub fn sum_all<E: Element>(x: &[E]) -> E {
 }
 
 /// `x` viewed as `[outer, len, inner]`, reduced along `len` to `[outer, inner]`.
-pub fn reduce<E: Element>(op: Reduce, x: &[E], outer: usize, len: usize, inner: usize) -> Vec<E> {
+pub fn reduce<E: Element>(op: Reduce, x: &[E], outer: usize, len: usize, inner: usize) -> Buffer<E> {
     let init = match op {
         Reduce::Sum => E::ZERO,
         Reduce::Max => E::NEG_INFINITY,
     };
-    let mut out = vec![init; outer * inner];
+    let mut out = Buffer::filled(outer * inner, init);
     if out.is_empty() {
         return out;
     }
@@ -96,8 +97,8 @@ pub fn reduce<E: Element>(op: Reduce, x: &[E], outer: usize, len: usize, inner: 
 
 /// Row softmax, stable: subtract the row max before exponentiating so that no
 /// `e^x` overflows; `softmax(x) = softmax(x - c)` for any constant `c`.
-pub fn softmax_rows<E: Element>(x: &[E], rows: usize, cols: usize) -> Vec<E> {
-    let mut out = vec![E::ZERO; rows * cols];
+pub fn softmax_rows<E: Element>(x: &[E], rows: usize, cols: usize) -> Buffer<E> {
+    let mut out = Buffer::zeroed(rows * cols);
     for_each_row(&mut out, cols, |r, o| {
         let row = &x[r * cols..(r + 1) * cols];
         let m = lane_max(row);
@@ -109,8 +110,8 @@ pub fn softmax_rows<E: Element>(x: &[E], rows: usize, cols: usize) -> Vec<E> {
 }
 
 /// Row log-softmax, stable: `x - m - ln sum e^(x - m)` with `m` the row max.
-pub fn log_softmax_rows<E: Element>(x: &[E], rows: usize, cols: usize) -> Vec<E> {
-    let mut out = vec![E::ZERO; rows * cols];
+pub fn log_softmax_rows<E: Element>(x: &[E], rows: usize, cols: usize) -> Buffer<E> {
+    let mut out = Buffer::zeroed(rows * cols);
     for_each_row(&mut out, cols, |r, o| {
         let row = &x[r * cols..(r + 1) * cols];
         let m = lane_max(row);

@@ -2,14 +2,15 @@
 //! pooling with its backward. Each batch item (or channel plane) is independent
 //! and handled by one thread, so the sums in col2im keep a fixed order.
 
+use super::buffer::Buffer;
 use super::parallel::for_each_row;
 use crate::element::Element;
 use crate::window::Window2d;
 
-pub fn im2col<E: Element>(x: &[E], w: &Window2d) -> Vec<E> {
+pub fn im2col<E: Element>(x: &[E], w: &Window2d) -> Buffer<E> {
     let (plen, olen) = (w.patch_len(), w.out_len());
     let in_len = w.channels * w.height * w.width;
-    let mut cols = vec![E::ZERO; w.batch * plen * olen];
+    let mut cols = Buffer::zeroed(w.batch * plen * olen);
     for_each_row(&mut cols, plen * olen, |n, cols| {
         let x = &x[n * in_len..(n + 1) * in_len];
         for c in 0..w.channels {
@@ -40,10 +41,10 @@ pub fn im2col<E: Element>(x: &[E], w: &Window2d) -> Vec<E> {
     cols
 }
 
-pub fn col2im<E: Element>(cols: &[E], w: &Window2d) -> Vec<E> {
+pub fn col2im<E: Element>(cols: &[E], w: &Window2d) -> Buffer<E> {
     let (plen, olen) = (w.patch_len(), w.out_len());
     let in_len = w.channels * w.height * w.width;
-    let mut x = vec![E::ZERO; w.batch * in_len];
+    let mut x = Buffer::zeroed(w.batch * in_len);
     for_each_row(&mut x, in_len, |n, x| {
         let cols = &cols[n * plen * olen..(n + 1) * plen * olen];
         for c in 0..w.channels {
@@ -75,11 +76,11 @@ pub fn col2im<E: Element>(cols: &[E], w: &Window2d) -> Vec<E> {
 }
 
 /// Max over each window, and the flat input index of the (first) maximum.
-pub fn max_pool2d<E: Element>(x: &[E], w: &Window2d) -> (Vec<E>, Vec<u32>) {
+pub fn max_pool2d<E: Element>(x: &[E], w: &Window2d) -> (Buffer<E>, Vec<u32>) {
     let plane_in = w.height * w.width;
     let plane_out = w.out_len();
     let planes = w.batch * w.channels;
-    let mut out = vec![E::ZERO; planes * plane_out];
+    let mut out = Buffer::zeroed(planes * plane_out);
     let mut idx = vec![0u32; planes * plane_out];
     // Pair each output value with its index so one parallel loop writes both.
     let mut pairs: Vec<(E, u32)> = vec![(E::ZERO, 0); planes * plane_out];
@@ -112,10 +113,10 @@ pub fn max_pool2d<E: Element>(x: &[E], w: &Window2d) -> (Vec<E>, Vec<u32>) {
 }
 
 /// `dx[idx[o]] += dy[o]`, plane by plane (an argmax never leaves its plane).
-pub fn max_pool2d_backward<E: Element>(dy: &[E], idx: &[u32], w: &Window2d) -> Vec<E> {
+pub fn max_pool2d_backward<E: Element>(dy: &[E], idx: &[u32], w: &Window2d) -> Buffer<E> {
     let plane_in = w.height * w.width;
     let plane_out = w.out_len();
-    let mut dx = vec![E::ZERO; w.batch * w.channels * plane_in];
+    let mut dx = Buffer::zeroed(w.batch * w.channels * plane_in);
     for_each_row(&mut dx, plane_in, |p, dx| {
         for o in p * plane_out..(p + 1) * plane_out {
             dx[idx[o] as usize - p * plane_in] += dy[o];
