@@ -67,6 +67,16 @@ impl<E: Element> Buffer<E> {
             None => Buffer { data: vec![value; len] },
         }
     }
+    /// `len` values the caller will overwrite entirely: a recycled buffer
+    /// keeps its old (initialised, stale) values, saving a pass over memory.
+    /// Kernels that write every element use this; kernels that accumulate or
+    /// skip elements (padding) use `zeroed`.
+    pub fn for_overwrite(len: usize) -> Self {
+        match E::with_pool(|p| p.take(len)) {
+            Some(data) => Buffer { data },
+            None => Buffer { data: vec![E::ZERO; len] },
+        }
+    }
     /// A buffer that owns `data` (and recycles it when dropped).
     pub fn from_vec(data: Vec<E>) -> Self {
         Buffer { data }

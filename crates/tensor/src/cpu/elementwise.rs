@@ -109,8 +109,8 @@ fn broadcast<E: Element>(
         let s = a[0];
         return map(b, move |y| f(s, y));
     }
-    let mut o = Buffer::zeroed(n);
-    // Fast path 3: one side repeats along the output (bias over a batch).
+    let mut o = Buffer::for_overwrite(n); // every path below writes every element
+                                          // Fast path 3: one side repeats along the output (bias over a batch).
     if a.len() == n && is_suffix(b_shape, out) && !b.is_empty() {
         for_each_row(&mut o, b.len(), |r, row| {
             let ar = &a[r * b.len()..(r + 1) * b.len()];

@@ -21,7 +21,7 @@ pub fn broadcast_to<E: Element>(x: &[E], from: &[usize], to: &[usize]) -> Buffer
 
 /// `out[idx] = x[sum_i idx[i] * read[i]]` for every index of `out_shape`.
 fn gather_strided<E: Element>(x: &[E], out_shape: &[usize], read: &[usize]) -> Buffer<E> {
-    let mut out = Buffer::zeroed(numel(out_shape));
+    let mut out = Buffer::for_overwrite(numel(out_shape));
     if out_shape.is_empty() {
         out[0] = x[0];
         return out;
@@ -38,7 +38,7 @@ fn gather_strided<E: Element>(x: &[E], out_shape: &[usize], read: &[usize]) -> B
 }
 
 pub fn gather_rows<E: Element>(x: &[E], row_len: usize, rows: &[usize]) -> Buffer<E> {
-    let mut out = Buffer::zeroed(rows.len() * row_len);
+    let mut out = Buffer::for_overwrite(rows.len() * row_len);
     for (dst, &r) in out.chunks_mut(row_len.max(1)).zip(rows) {
         dst.copy_from_slice(&x[r * row_len..(r + 1) * row_len]);
     }

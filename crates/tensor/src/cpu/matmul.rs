@@ -50,7 +50,9 @@ fn gemm_one<E: Element>(spec: &Matmul, a: &[E], b: &[E], c: &mut [E]) {
 
 pub fn matmul<E: Element>(a: &[E], b: &[E], spec: &Matmul) -> Buffer<E> {
     let (m, n) = (spec.m, spec.n);
-    let mut c = Buffer::zeroed(spec.batch * m * n);
+    // With beta = 0, gemm never reads C, so its stale contents do not matter;
+    // but an empty inner dimension (k = 0) writes nothing, so zero then.
+    let mut c = if spec.k == 0 { Buffer::zeroed(spec.batch * m * n) } else { Buffer::for_overwrite(spec.batch * m * n) };
     if m * n == 0 {
         return c;
     }

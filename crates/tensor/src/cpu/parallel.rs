@@ -21,7 +21,7 @@ pub const CHUNK: usize = 1 << 14;
 
 /// `out[i] = f(x[i])`, in parallel above the threshold.
 pub fn map<E: Element>(x: &[E], f: impl Fn(E) -> E + Sync + Send) -> Buffer<E> {
-    let mut out = Buffer::zeroed(x.len());
+    let mut out = Buffer::for_overwrite(x.len());
     let kernel = |(o, x): (&mut [E], &[E])| o.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
     if x.len() < PAR_MIN_ELEMS {
         kernel((&mut out, x));
@@ -33,7 +33,7 @@ pub fn map<E: Element>(x: &[E], f: impl Fn(E) -> E + Sync + Send) -> Buffer<E> {
 
 /// `out[i] = f(a[i], b[i])` for equal-length slices.
 pub fn zip<E: Element>(a: &[E], b: &[E], f: impl Fn(E, E) -> E + Sync + Send) -> Buffer<E> {
-    let mut out = Buffer::zeroed(a.len());
+    let mut out = Buffer::for_overwrite(a.len());
     let kernel = |(o, (a, b)): (&mut [E], (&[E], &[E]))| {
         for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
             *o = f(a, b);

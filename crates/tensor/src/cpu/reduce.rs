@@ -98,7 +98,7 @@ pub fn reduce<E: Element>(op: Reduce, x: &[E], outer: usize, len: usize, inner: 
 /// Row softmax, stable: subtract the row max before exponentiating so that no
 /// `e^x` overflows; `softmax(x) = softmax(x - c)` for any constant `c`.
 pub fn softmax_rows<E: Element>(x: &[E], rows: usize, cols: usize) -> Buffer<E> {
-    let mut out = Buffer::zeroed(rows * cols);
+    let mut out = Buffer::for_overwrite(rows * cols);
     for_each_row(&mut out, cols, |r, o| {
         let row = &x[r * cols..(r + 1) * cols];
         let m = lane_max(row);
@@ -111,7 +111,7 @@ pub fn softmax_rows<E: Element>(x: &[E], rows: usize, cols: usize) -> Buffer<E> 
 
 /// Row log-softmax, stable: `x - m - ln sum e^(x - m)` with `m` the row max.
 pub fn log_softmax_rows<E: Element>(x: &[E], rows: usize, cols: usize) -> Buffer<E> {
-    let mut out = Buffer::zeroed(rows * cols);
+    let mut out = Buffer::for_overwrite(rows * cols);
     for_each_row(&mut out, cols, |r, o| {
         let row = &x[r * cols..(r + 1) * cols];
         let m = lane_max(row);

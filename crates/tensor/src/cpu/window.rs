@@ -76,38 +76,44 @@ pub fn col2im<E: Element>(cols: &[E], w: &Window2d) -> Buffer<E> {
 }
 
 /// Max over each window, and the flat input index of the (first) maximum.
+/// Each channel plane is independent: one parallel task per plane writes that
+/// plane's outputs and indices.
 pub fn max_pool2d<E: Element>(x: &[E], w: &Window2d) -> (Buffer<E>, Vec<u32>) {
+    use rayon::prelude::*;
     let plane_in = w.height * w.width;
     let plane_out = w.out_len();
     let planes = w.batch * w.channels;
-    let mut out = Buffer::zeroed(planes * plane_out);
+    let mut out = Buffer::for_overwrite(planes * plane_out);
     let mut idx = vec![0u32; planes * plane_out];
-    // Pair each output value with its index so one parallel loop writes both.
-    let mut pairs: Vec<(E, u32)> = vec![(E::ZERO, 0); planes * plane_out];
-    for_each_row(&mut pairs, plane_out, |p, o| {
+    let plane = |p: usize, out: &mut [E], idx: &mut [u32]| {
         let base = p * plane_in;
         for oy in 0..w.out_h {
+            let rows: Vec<usize> = (0..w.kernel_h).filter_map(|i| w.in_y(oy, i)).collect();
             for ox in 0..w.out_w {
-                let mut best = (E::NEG_INFINITY, u32::MAX);
-                for i in 0..w.kernel_h {
-                    let Some(y) = w.in_y(oy, i) else { continue };
+                // Strict `>` keeps the first maximum; the first real element
+                // always replaces the -inf start (every window overlaps the input).
+                let (mut best, mut at) = (E::NEG_INFINITY, usize::MAX);
+                for &y in &rows {
                     for j in 0..w.kernel_w {
                         let Some(xx) = w.in_x(ox, j) else { continue };
-                        let at = base + y * w.width + xx;
-                        // Strict `>` keeps the first maximum; the first real
-                        // element always replaces the -inf start.
-                        if x[at] > best.0 || best.1 == u32::MAX {
-                            best = (x[at], at as u32);
+                        let a = base + y * w.width + xx;
+                        if x[a] > best || at == usize::MAX {
+                            (best, at) = (x[a], a);
                         }
                     }
                 }
-                o[oy * w.out_w + ox] = best;
+                out[oy * w.out_w + ox] = best;
+                idx[oy * w.out_w + ox] = at as u32;
             }
         }
-    });
-    for ((o, i), (v, at)) in out.iter_mut().zip(idx.iter_mut()).zip(pairs) {
-        *o = v;
-        *i = at;
+    };
+    if plane_out == 0 {
+        return (out, idx);
+    }
+    if x.len() < super::parallel::PAR_MIN_ELEMS {
+        out.chunks_mut(plane_out).zip(idx.chunks_mut(plane_out)).enumerate().for_each(|(p, (o, i))| plane(p, o, i));
+    } else {
+        out.par_chunks_mut(plane_out).zip(idx.par_chunks_mut(plane_out)).enumerate().for_each(|(p, (o, i))| plane(p, o, i));
     }
     (out, idx)
 }
