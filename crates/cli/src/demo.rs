@@ -68,6 +68,10 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let mut reports = Vec::new();
     for (model, flags, what) in runs {
         let dir = args.out.join(model);
+        if dir.join(crate::run_dir::MODEL).is_file() {
+            // The demo's own run folder from an earlier demo: start it afresh.
+            std::fs::remove_dir_all(&dir).map_err(|e| CliError::failure(format!("cannot clear {}: {e}", dir.display())))?;
+        }
         println!("\n#### {model}: {what}");
         let mut argv = vec!["train".to_string(), "--model".into(), model.into(), "--epochs".into(), epochs.clone(), "--quiet".into()];
         argv.extend(flags.iter().cloned());

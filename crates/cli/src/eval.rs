@@ -74,7 +74,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if trained.data.label_col.is_none() && !is_idx(&args.data) {
         return Err(CliError::input("eval needs labels: give --label-col and --normal-label"));
     }
-    let rows = trained.rows(&args.data)?;
+    let rows = trained.rows(&args.data, true)?;
     let is_anomaly_all = rows.is_anomaly.clone().ok_or_else(|| {
         CliError::input(format!(
             "{}: no labels found (label column {:?}, normal label {:?})",
@@ -83,11 +83,27 @@ pub fn run(args: EvalArgs) -> Result<()> {
             trained.data.normal_label
         ))
     })?;
-    let (selected, which) = select_rows(&trained, &args, &is_anomaly_all)?;
+    if !is_anomaly_all.iter().any(|a| !a) {
+        return Err(CliError::input(format!(
+            "{}: no row has the normal label '{}', so there is nothing to tell anomalies from",
+            args.data.display(),
+            trained.data.normal_label.as_deref().unwrap_or("")
+        )));
+    }
     let cpu = Cpu32::new();
+    let (selected, which) = if rows.points.is_some() {
+        let all: Vec<usize> = (0..rows.data.n_rows).collect();
+        (all, "every time point of the series (scored by the windows covering it)".to_string())
+    } else {
+        select_rows(&trained, &args, &is_anomaly_all)?
+    };
     let x = rows.data.to_matrix(&cpu, &selected)?;
-    let is_anomaly: Vec<bool> = selected.iter().map(|&r| is_anomaly_all[r]).collect();
-    let scores = trained.model.score(&x, ErrorMetric::Mse)?;
+    let mut is_anomaly: Vec<bool> = selected.iter().map(|&r| is_anomaly_all[r]).collect();
+    let mut scores = trained.model.score(&x, ErrorMetric::Mse)?;
+    if let Some(p) = &rows.points {
+        scores = crate::score::to_points(&scores, p)?;
+        is_anomaly = p.point_is_anomaly.clone().unwrap_or_default();
+    }
 
     let mut thresholds = Vec::new();
     if let Some(t) = &trained.threshold {
@@ -118,7 +134,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
         run_dir::print_stdout(&text)?;
     }
-    if let Some(out) = &args.out {
+    if let (Some(out), true) = (&args.out, rows.points.is_none()) {
         run_dir::create(out)?;
         run_dir::write(out, "eval.json", evaluation.to_json().as_bytes())?;
         let data = report_data(&trained, &args.model, &x, &scores, &is_anomaly, &evaluation, title, &rows.data.feature_names, &selected)?;
@@ -131,7 +147,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     Ok(())
 }
 
-fn is_idx(path: &Path) -> bool {
+pub fn is_idx(path: &Path) -> bool {
     path.to_string_lossy().contains("idx3")
 }
 

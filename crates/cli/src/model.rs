@@ -4,14 +4,14 @@
 
 use std::path::Path;
 
-use recon_data::{load, CsvOptions, Dataset, Scaler};
+use recon_data::{Dataset, Scaler};
 use recon_detect::Threshold;
 use recon_nn::saved;
 use recon_nn::Autoencoder;
 use recon_tensor::Cpu32;
 
 use crate::error::{CliError, Result};
-use crate::prepare::DataOptions;
+use crate::prepare::{load_labelled, DataOptions, PointMap};
 use crate::run_dir;
 
 pub struct TrainedModel {
@@ -29,6 +29,8 @@ pub struct TrainedModel {
 pub struct Rows {
     pub data: Dataset,
     pub is_anomaly: Option<Vec<bool>>,
+    /// For a time series: how the rows (windows) map back to time points.
+    pub points: Option<PointMap>,
 }
 
 fn json<T: serde::de::DeserializeOwned>(path: &Path, key: &str, text: Option<&String>) -> Result<T> {
@@ -72,10 +74,17 @@ impl TrainedModel {
 
     /// Reads `path` with the training run's options (the label column is
     /// optional when scoring), checks it has the model's features, and scales it.
-    pub fn rows(&self, path: &Path) -> Result<Rows> {
+    pub fn rows(&self, path: &Path, need_labels: bool) -> Result<Rows> {
+        if let (true, Some(col)) = (need_labels, &self.data.label_col) {
+            if !csv_has_column(path, col) && !crate::eval::is_idx(path) {
+                return Err(CliError::input(format!("{}: there is no label column \"{col}\"", path.display())));
+            }
+        }
         let label_col = self.data.label_col.clone().filter(|c| csv_has_column(path, c));
-        let opts = CsvOptions { label_col, drop: self.data.drop.clone(), ..Default::default() };
-        let data = load(path, &opts)?;
+        let normal_label = if label_col.is_some() || self.data.label_col.is_none() { self.data.normal_label.clone() } else { None };
+        let opts = DataOptions { path: path.to_path_buf(), label_col, normal_label, ..self.data.clone() };
+        let loaded = load_labelled(&opts)?;
+        let data = loaded.data;
         let want = self.model.config.features();
         if data.row_len() != want {
             return Err(CliError::input(format!(
@@ -85,7 +94,7 @@ impl TrainedModel {
                 preview(&self.feature_names)
             )));
         }
-        if data.row_shape.len() == 1 && data.feature_names != self.feature_names {
+        if data.feature_names != self.feature_names && !self.feature_names.is_empty() && data.row_shape.len() != 3 {
             let at = data.feature_names.iter().zip(&self.feature_names).position(|(a, b)| a != b).unwrap_or(0);
             return Err(CliError::input(format!(
                 "{}: column {} is '{}', the model was trained with '{}' there",
@@ -95,15 +104,12 @@ impl TrainedModel {
                 self.feature_names[at]
             )));
         }
-        let is_anomaly = match (&data.labels, &self.data.normal_label) {
-            (Some(l), Some(normal)) => Some(l.iter().map(|v| v != normal).collect()),
-            _ => None,
-        };
+        let is_anomaly = loaded.has_labels.then(|| loaded.is_normal.iter().map(|n| !n).collect());
         let data = match &self.scaler {
             Some(s) => Dataset { features: s.transform(&data.features)?, ..data },
             None => data,
         };
-        Ok(Rows { data, is_anomaly })
+        Ok(Rows { data, is_anomaly, points: loaded.points })
     }
 }
 

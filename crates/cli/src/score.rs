@@ -53,17 +53,23 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         run_dir::check_writable(out)?;
     }
     let trained = TrainedModel::load(&args.model)?;
-    let rows = trained.rows(&args.data)?;
+    let rows = trained.rows(&args.data, false)?;
     let all: Vec<usize> = (0..rows.data.n_rows).collect();
     let x = rows.data.to_matrix(&Cpu32::new(), &all)?;
-    let scores = trained.model.score(&x, metric)?;
+    let mut scores = trained.model.score(&x, metric)?;
+    let mut per_feature = if args.per_feature { Some(trained.model.per_feature_errors(&x)?.to_f64_vec()?) } else { None };
+    if let Some(p) = &rows.points {
+        // A time series: one score per time point, the highest of the windows
+        // that cover it. Per-feature errors are per window, so they are left out.
+        scores = to_points(&scores, p)?;
+        per_feature = None;
+    }
     let threshold = trained.threshold.as_ref().map(|t| t.value);
 
     let mut csv = String::from("row,score");
     if threshold.is_some() {
         csv += ",is_anomaly";
     }
-    let per_feature = if args.per_feature { Some(trained.model.per_feature_errors(&x)?.to_f64_vec()?) } else { None };
     let names = &rows.data.feature_names;
     if per_feature.is_some() {
         csv += ",top_features";
@@ -105,4 +111,10 @@ pub fn top_features(row: &[f64], names: &[String], k: usize) -> String {
     let mut idx: Vec<usize> = (0..row.len()).collect();
     idx.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
     idx.iter().take(k).map(|&j| format!("{}:{:.4}", names[j], row[j])).collect::<Vec<_>>().join(";")
+}
+
+/// Window scores to time-point scores (the maximum over covering windows).
+pub fn to_points(window_scores: &[f64], p: &crate::prepare::PointMap) -> Result<Vec<f64>> {
+    let w: Vec<f32> = window_scores.iter().map(|&s| s as f32).collect();
+    Ok(recon_data::scores_to_points(&w, &p.starts, p.window, p.n_points)?.into_iter().map(f64::from).collect())
 }

@@ -38,6 +38,12 @@ pub struct TrainArgs {
     /// Columns to ignore, comma-separated (e.g. --drop Time).
     #[arg(long, value_delimiter = ',')]
     pub drop: Vec<String>,
+    /// Time series: train on sliding windows of this many time points (rows).
+    #[arg(long)]
+    pub window: Option<usize>,
+    /// Time points between consecutive windows.
+    #[arg(long, default_value_t = 1)]
+    pub stride: usize,
     /// Epochs to train [default: 20].
     #[arg(long)]
     pub epochs: Option<usize>,
@@ -101,7 +107,14 @@ pub struct TrainArgs {
 impl TrainArgs {
     pub fn data_options(&self) -> Result<DataOptions> {
         let path = self.data.clone().ok_or_else(|| CliError::input("train needs --data PATH"))?;
-        Ok(DataOptions { path, label_col: self.label_col.clone(), normal_label: self.normal_label.clone(), drop: self.drop.clone() })
+        Ok(DataOptions {
+            path,
+            label_col: self.label_col.clone(),
+            normal_label: self.normal_label.clone(),
+            drop: self.drop.clone(),
+            window: self.window,
+            stride: self.stride,
+        })
     }
 
     /// The preset for the data's row shape, with the size flags applied.
@@ -240,6 +253,16 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
     };
     check_device(&args.device)?;
     let out = args.out.clone().ok_or_else(|| CliError::input("train needs --out DIR (the run folder to write)"))?;
+    if resumed.is_none() && out.join(run_dir::MODEL).exists() {
+        return Err(CliError::input(format!(
+            "{} already holds a trained model; continue it with --resume {0} or choose another --out",
+            out.display()
+        )));
+    }
+    // The data path is stored absolute, so eval and --resume find it from any folder.
+    if let Some(p) = &args.data {
+        args.data = Some(p.canonicalize().map_err(|e| CliError::input(format!("{}: {e}", p.display())))?);
+    }
     let data_opts = args.data_options()?;
     let fit_cfg = args.fit_config()?;
     let prepared = prepare(&data_opts, args.seed, args.test_fraction, args.val_fraction)?;
@@ -307,16 +330,9 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
     let train = data.to_matrix(&cpu, &prepared.train_rows)?;
     let val = data.to_matrix(&cpu, &prepared.val_rows)?;
     let tensorboard = EventWriter::create(&out.join(run_dir::TENSORBOARD)).ok();
-    let mut monitor = RunMonitor {
-        dir: out.clone(),
-        bar: None,
-        quiet: args.quiet,
-        lines,
-        tensorboard,
-        best: f64::INFINITY,
-        meta,
-        epochs: fit_cfg.epochs,
-    };
+    // A resumed run keeps the best epoch it already had.
+    let best = best_so_far(&lines);
+    let mut monitor = RunMonitor { dir: out.clone(), bar: None, quiet: args.quiet, lines, tensorboard, best, meta, epochs: fit_cfg.epochs };
     let logs = fit(&mut model, &mut opt, &train, Some(&val), &fit_cfg, start, &mut monitor)?;
     // The threshold `recon score` flags rows with: the 99th percentile of the
     // best model's scores on the training normals.
@@ -332,4 +348,13 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The lowest validation loss (else training loss) among earlier epochs' lines.
+fn best_so_far(lines: &[String]) -> f64 {
+    lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["val_loss"].as_f64().or_else(|| v["loss"].as_f64()))
+        .fold(f64::INFINITY, f64::min)
 }

@@ -200,8 +200,6 @@ fn resume_ends_with_the_weights_of_an_uninterrupted_run() {
 }
 
 #[test]
-#[ignore = "bug: a resumed run forgets the best validation loss before the resume, so best.safetensors \
-            (which score and eval use) and threshold.json differ from an uninterrupted run's"]
 fn resume_keeps_the_best_checkpoint_of_an_uninterrupted_run() {
     // With SGD at lr 1 the validation loss rises from epoch 3 (0.296) to epoch 4 (0.358):
     // the best epoch of a 4-epoch run is 3, also when the run is resumed after epoch 3.
@@ -220,7 +218,10 @@ fn resume_keeps_the_best_checkpoint_of_an_uninterrupted_run() {
     ok(&three);
     ok(&strings(&["train", "--resume", &p(&run), "--epochs", "4", "--quiet"]));
     assert_same_file(&straight.join("model.safetensors"), &run.join("model.safetensors"), "model.safetensors");
-    assert_same_file(&straight.join("best.safetensors"), &run.join("best.safetensors"), "best.safetensors");
+    // best.safetensors records the command that wrote it (--epochs 3 before the
+    // resume), so compare what it computes: the same scores for every row.
+    let scores = |dir: &Path| ok(&strings(&["score", "--model", &p(dir), "--data", &p(&table())]));
+    assert_eq!(scores(&straight), scores(&run), "the best checkpoints score differently");
     assert_same_file(&straight.join("threshold.json"), &run.join("threshold.json"), "threshold.json");
 }
 
@@ -256,8 +257,6 @@ fn a_diverging_run_stops_with_a_message_and_leaves_a_loadable_model() {
 }
 
 #[test]
-#[ignore = "bug: training into a used run folder and failing leaves the old run's best.safetensors, \
-            threshold.json and metrics.jsonl beside the new model.safetensors; score and eval then silently use the old model"]
 fn a_failed_run_in_a_used_folder_leaves_no_stale_files() {
     let tmp = TempDir::new("stale");
     let run = tmp.join("run");
@@ -286,8 +285,6 @@ fn a_failed_run_in_a_used_folder_leaves_no_stale_files() {
 }
 
 #[test]
-#[ignore = "bug: train stores --data as given (relative), so eval from another folder no longer recognises \
-            the training file and evaluates all 569 rows, training rows included, and --resume cannot find the data"]
 fn a_run_trained_with_a_relative_data_path_works_from_any_folder() {
     let tmp = TempDir::new("relative");
     let run = tmp.join("run");
