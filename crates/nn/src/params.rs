@@ -36,6 +36,9 @@ impl<B: Backend> Params<B> {
     pub fn get(&self, id: ParamId) -> &Tensor<B> {
         &self.tensors[id.0]
     }
+    pub fn get_mut(&mut self, id: ParamId) -> &mut Tensor<B> {
+        &mut self.tensors[id.0]
+    }
     pub fn set(&mut self, id: ParamId, value: Tensor<B>) {
         self.tensors[id.0] = value;
     }

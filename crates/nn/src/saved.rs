@@ -31,7 +31,13 @@ fn array<B: Backend>(name: String, t: &Tensor<B>) -> Result<NamedArray> {
 }
 
 /// Writes `path` atomically (a crash never leaves half a file in its place).
-pub fn save<B: Backend>(path: &Path, model: &Autoencoder<B>, opt: Option<&Optimizer<B>>, epoch: usize, extra: &BTreeMap<String, String>) -> Result<()> {
+pub fn save<B: Backend>(
+    path: &Path,
+    model: &Autoencoder<B>,
+    opt: Option<&Optimizer<B>>,
+    epoch: usize,
+    extra: &BTreeMap<String, String>,
+) -> Result<()> {
     let mut arrays = Vec::new();
     for (name, t) in model.params.iter() {
         arrays.push(array(name.to_string(), t)?);
@@ -66,7 +72,8 @@ pub struct Loaded<B: Backend> {
 pub fn load<B: Backend>(path: &Path, backend: &B) -> Result<Loaded<B>> {
     let bad = |why: String| NnError::Io(format!("checkpoint {}: {why}", path.display()));
     let (arrays, metadata) = checkpoint::load(path).map_err(|e| NnError::Io(e.to_string()))?;
-    let config_json = metadata.get("config").ok_or_else(|| bad("no model configuration in its metadata (not a Recon checkpoint?)".into()))?;
+    let config_json =
+        metadata.get("config").ok_or_else(|| bad("no model configuration in its metadata (not a Recon checkpoint?)".into()))?;
     let config = ModelConfig::from_json(config_json).map_err(|e| bad(e.to_string()))?;
     let epoch = metadata.get("epoch").and_then(|e| e.parse().ok()).unwrap_or(0);
     let mut by_name: BTreeMap<&str, &NamedArray> = arrays.iter().map(|a| (a.name.as_str(), a)).collect();

@@ -124,15 +124,21 @@ pub fn fit<B: Backend>(
         let mut sum = 0.0;
         for (b, rows) in order.chunks(cfg.batch_size).enumerate() {
             let xb = train.gather_rows(rows)?;
-            let tape = Tape::new();
-            let mut ctx = Ctx::new(&tape, &model.params, stream(&[cfg.seed, epoch as u64, b as u64]));
-            let loss = model.loss(&mut ctx, &xb)?;
-            let l = loss.total.value().item()?;
-            if !l.is_finite() {
-                return Err(NnError::Diverged { epoch: epoch + 1, batch: b + 1, loss: l });
-            }
-            let grads = tape.backward(&loss.total)?;
-            let g: Vec<Option<Tensor<B>>> = ctx.vars().iter().map(|v| grads.get(v).cloned()).collect();
+            // The tape and its saved tensors end with this block, so the
+            // update below finds the parameters' storage unshared and writes
+            // it in place.
+            let (l, g) = {
+                let tape = Tape::new();
+                let mut ctx = Ctx::new(&tape, &model.params, stream(&[cfg.seed, epoch as u64, b as u64]));
+                let loss = model.loss(&mut ctx, &xb)?;
+                let l = loss.total.value().item()?;
+                if !l.is_finite() {
+                    return Err(NnError::Diverged { epoch: epoch + 1, batch: b + 1, loss: l });
+                }
+                let grads = tape.backward(&loss.total)?;
+                let g: Vec<Option<Tensor<B>>> = ctx.vars().iter().map(|v| grads.get(v).cloned()).collect();
+                (l, g)
+            };
             opt.update(&mut model.params, &g)?;
             sum += l * rows.len() as f64;
             monitor.batch(epoch + 1, b + 1, batches, sum / ((b * cfg.batch_size + rows.len()) as f64));

@@ -96,6 +96,32 @@ impl Matmul {
     }
 }
 
+/// One optimizer update of a parameter `w` from its gradient `g`, with the
+/// rule's state ("slots") updated in place. Formulas (Keras' forms):
+/// - `Sgd`: `w -= lr g`;
+/// - `Momentum`: `v = momentum v - lr g; w += v` (slot `v`);
+/// - `RmsProp`: `s = rho s + (1 - rho) g^2; w -= lr g / (sqrt(s) + eps)` (slot `s`);
+/// - `Adam`: `m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+///   w -= lr_t m / (sqrt(v) + eps)` (slots `m`, `v`; `lr_t` carries the bias correction).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Update {
+    Sgd { lr: f64 },
+    Momentum { lr: f64, momentum: f64 },
+    RmsProp { lr: f64, rho: f64, eps: f64 },
+    Adam { lr_t: f64, beta1: f64, beta2: f64, eps: f64 },
+}
+
+impl Update {
+    /// How many state buffers the rule keeps per parameter.
+    pub fn slots(&self) -> usize {
+        match self {
+            Update::Sgd { .. } => 0,
+            Update::Momentum { .. } | Update::RmsProp { .. } => 1,
+            Update::Adam { .. } => 2,
+        }
+    }
+}
+
 pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
     /// The scalar type of this backend's tensors.
     type Elem: Element;
@@ -158,4 +184,48 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
     fn max_pool2d(&self, x: &Self::Storage, w: &Window2d) -> Result<(Self::Storage, Self::Indices)>;
     /// Routes each output gradient to its argmax: `dx[idx[o]] += dy[o]`.
     fn max_pool2d_backward(&self, dy: &Self::Storage, idx: &Self::Indices, w: &Window2d) -> Result<Self::Storage>;
+
+    // ---- optimizer ----------------------------------------------------------
+    /// Applies `rule` to `w` (and its `slots`) in place. The default composes
+    /// the update from the elementwise primitives (correct on any backend);
+    /// a backend overrides it with one fused pass over memory.
+    fn update(&self, rule: &Update, w: &mut Self::Storage, g: &Self::Storage, slots: &mut [&mut Self::Storage], len: usize) -> Result<()> {
+        composed_update(self, rule, w, g, slots, len)
+    }
+}
+
+/// `Backend::update` written with the elementwise primitives: the default for
+/// every backend, and the reference the fused versions are tested against.
+pub fn composed_update<B: Backend + ?Sized>(
+    b: &B,
+    rule: &Update,
+    w: &mut B::Storage,
+    g: &B::Storage,
+    slots: &mut [&mut B::Storage],
+    len: usize,
+) -> Result<()> {
+    let s = [len];
+    let bin = |op, x: &B::Storage, y: &B::Storage| b.binary(op, x, &s, y, &s, &s);
+    let scale = |c: f64, x: &B::Storage| b.unary(Unary::MulScalar(c), x);
+    match *rule {
+        Update::Sgd { lr } => *w = bin(Binary::Sub, w, &scale(lr, g)?)?,
+        Update::Momentum { lr, momentum } => {
+            *slots[0] = bin(Binary::Sub, &scale(momentum, slots[0])?, &scale(lr, g)?)?;
+            *w = bin(Binary::Add, w, slots[0])?;
+        }
+        Update::RmsProp { lr, rho, eps } => {
+            let g2 = scale(1.0 - rho, &b.unary(Unary::Square, g)?)?;
+            *slots[0] = bin(Binary::Add, &scale(rho, slots[0])?, &g2)?;
+            let den = b.unary(Unary::AddScalar(eps), &b.unary(Unary::Sqrt, slots[0])?)?;
+            *w = bin(Binary::Sub, w, &scale(lr, &bin(Binary::Div, g, &den)?)?)?;
+        }
+        Update::Adam { lr_t, beta1, beta2, eps } => {
+            *slots[0] = bin(Binary::Add, &scale(beta1, slots[0])?, &scale(1.0 - beta1, g)?)?;
+            let g2 = scale(1.0 - beta2, &b.unary(Unary::Square, g)?)?;
+            *slots[1] = bin(Binary::Add, &scale(beta2, slots[1])?, &g2)?;
+            let den = b.unary(Unary::AddScalar(eps), &b.unary(Unary::Sqrt, slots[1])?)?;
+            *w = bin(Binary::Sub, w, &scale(lr_t, &bin(Binary::Div, slots[0], &den)?)?)?;
+        }
+    }
+    Ok(())
 }

@@ -28,7 +28,7 @@ pub mod shape;
 mod tensor;
 pub mod window;
 
-pub use backend::{Backend, Binary, Matmul, Reduce, Unary};
+pub use backend::{Backend, Binary, Matmul, Reduce, Unary, Update};
 pub use conv::Pooled;
 pub use cpu::Cpu;
 pub use element::{DType, Element};

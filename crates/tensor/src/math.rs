@@ -2,7 +2,7 @@
 //! softmax and the matrix product. Each checks shapes and calls one backend
 //! primitive; the formulas are in `backend.rs`.
 
-use crate::backend::{Backend, Binary, Matmul, Reduce, Unary};
+use crate::backend::{Backend, Binary, Matmul, Reduce, Unary, Update};
 use crate::error::{Result, TensorError};
 use crate::shape::{broadcast_shape, check_axis, split_at_axis};
 use crate::tensor::Tensor;
@@ -160,5 +160,28 @@ impl<B: Backend> Tensor<B> {
         let data = self.backend().matmul(self.storage(), other.storage(), &spec)?;
         let shape = if a.len() == 3 || b.len() == 3 { vec![batch, m, n] } else { vec![m, n] };
         Ok(self.wrap(shape, data))
+    }
+}
+
+impl<B: Backend> Tensor<B> {
+    /// One optimizer step on this parameter, in place (see `Update`). `slots`
+    /// are the rule's state tensors, shaped like the parameter. Storage shared
+    /// with another tensor is copied first, so no other tensor changes.
+    pub fn apply_update(&mut self, rule: &Update, grad: &Self, slots: &mut [Self]) -> Result<()> {
+        if grad.shape() != self.shape() || slots.iter().any(|s| s.shape() != self.shape()) || slots.len() != rule.slots() {
+            return Err(TensorError::shape(
+                "apply_update",
+                self.shape(),
+                grad.shape(),
+                "parameter, gradient and optimizer state must have one shape",
+            ));
+        }
+        let backend = self.backend().clone();
+        let len = self.numel();
+        let mut state: Vec<&mut B::Storage> = Vec::with_capacity(slots.len());
+        for s in slots.iter_mut() {
+            state.push(s.storage_mut()?);
+        }
+        backend.update(rule, self.storage_mut()?, grad.storage(), &mut state, len)
     }
 }

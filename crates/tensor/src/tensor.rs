@@ -131,6 +131,16 @@ impl<B: Backend> Tensor<B> {
         Tensor::from_f64s(other, &self.to_f64_vec()?, &self.shape)
     }
 
+    /// The storage, for writing in place; copied first if another tensor
+    /// shares it (copy-on-write), so the change is seen by this tensor only.
+    pub(crate) fn storage_mut(&mut self) -> Result<&mut B::Storage> {
+        if Arc::get_mut(&mut self.data).is_none() {
+            let copy = self.backend.unary(crate::backend::Unary::MulScalar(1.0), &self.data)?;
+            self.data = Arc::new(copy);
+        }
+        Arc::get_mut(&mut self.data).ok_or_else(|| TensorError::Backend("storage still shared after copy".into()))
+    }
+
     /// A tensor of the same backend with new storage and shape (for ops).
     pub(crate) fn wrap(&self, shape: Vec<usize>, storage: B::Storage) -> Self {
         Self::from_storage(&self.backend, shape, storage)

@@ -1,17 +1,25 @@
 //! Optimizers: SGD with momentum, RMSprop and Adam, with Keras' defaults and
-//! Keras' formulas (each in its own file), and gradient clipping by norm.
+//! Keras' formulas, and gradient clipping by norm.
 //!
-//! An optimizer keeps per-parameter state ("slots": a velocity, running
-//! averages) that is saved with checkpoints so a resumed run continues exactly.
+//! - SGD: `w -= lr g`; with momentum `v = momentum v - lr g; w += v`.
+//! - RMSprop (Hinton's lecture 6e): divide the step by a running root mean
+//!   square of recent gradients, so every weight moves at a similar rate:
+//!   `s = rho s + (1 - rho) g^2; w -= lr g / (sqrt(s) + eps)`.
+//! - Adam (Kingma & Ba, 2015): running averages of the gradient and of its
+//!   square, `m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2`, with the bias
+//!   correction folded into the step size, `lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)`,
+//!   and epsilon outside the root: `w -= lr_t m / (sqrt(v) + eps)`.
+//!
+//! The update itself is one backend primitive (`Backend::update`), fused into
+//! a single pass per parameter. An optimizer keeps per-parameter state
+//! ("slots": a velocity, running averages) that is saved with checkpoints so a
+//! resumed run continues exactly.
 
-mod adam;
 mod clip;
-mod rmsprop;
-mod sgd;
 
 pub use clip::clip_by_global_norm;
 
-use recon_tensor::{Backend, Result, Tensor, TensorError};
+use recon_tensor::{Backend, Result, Tensor, TensorError, Update};
 use serde::{Deserialize, Serialize};
 
 use crate::params::{ParamId, Params};
@@ -115,18 +123,26 @@ impl<B: Backend> Optimizer<B> {
             None => grads.to_vec(),
         };
         self.step += 1;
+        let rule = self.rule();
         for (i, g) in grads.iter().enumerate() {
             let Some(g) = g else { continue };
-            let id = ParamId(i);
-            let w = params.get(id);
-            let slots = &mut self.slots[i];
-            let new_w = match self.config.kind {
-                OptimizerKind::Sgd => sgd::update(&self.config, w, g, slots)?,
-                OptimizerKind::RmsProp => rmsprop::update(&self.config, w, g, slots)?,
-                OptimizerKind::Adam => adam::update(&self.config, self.step, w, g, slots)?,
-            };
-            params.set(id, new_w);
+            params.get_mut(ParamId(i)).apply_update(&rule, g, &mut self.slots[i])?;
         }
         Ok(())
+    }
+
+    /// The update rule of the current step (Adam's step size depends on it).
+    fn rule(&self) -> Update {
+        let c = &self.config;
+        match c.kind {
+            OptimizerKind::Sgd if c.momentum == 0.0 => Update::Sgd { lr: c.lr },
+            OptimizerKind::Sgd => Update::Momentum { lr: c.lr, momentum: c.momentum },
+            OptimizerKind::RmsProp => Update::RmsProp { lr: c.lr, rho: c.rho, eps: c.epsilon },
+            OptimizerKind::Adam => {
+                let t = self.step.min(i32::MAX as u64) as i32;
+                let lr_t = c.lr * (1.0 - c.beta2.powi(t)).sqrt() / (1.0 - c.beta1.powi(t));
+                Update::Adam { lr_t, beta1: c.beta1, beta2: c.beta2, eps: c.epsilon }
+            }
+        }
     }
 }

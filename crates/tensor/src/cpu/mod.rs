@@ -9,6 +9,7 @@ pub mod buffer;
 mod elementwise;
 mod layout;
 mod matmul;
+mod optim;
 pub mod parallel;
 mod reduce;
 mod window;
@@ -16,7 +17,7 @@ mod window;
 use std::marker::PhantomData;
 
 use self::buffer::Buffer;
-use crate::backend::{Backend, Binary, Matmul, Reduce, Unary};
+use crate::backend::{Backend, Binary, Matmul, Reduce, Unary, Update};
 use crate::element::Element;
 use crate::error::{Result, TensorError};
 use crate::window::Window2d;
@@ -121,5 +122,10 @@ impl<E: Element> Backend for Cpu<E> {
     }
     fn max_pool2d_backward(&self, dy: &Buffer<E>, idx: &Vec<u32>, w: &Window2d) -> Result<Buffer<E>> {
         Ok(window::max_pool2d_backward(dy, idx, w))
+    }
+
+    fn update(&self, rule: &Update, w: &mut Buffer<E>, g: &Buffer<E>, slots: &mut [&mut Buffer<E>], _len: usize) -> Result<()> {
+        optim::update(rule, w, g, slots);
+        Ok(())
     }
 }
