@@ -1,10 +1,22 @@
 //! `cargo xtask <task>`: the project's commands, in Rust so they run the same
 //! everywhere a cargo runs.
 //!
-//! - `test`   the whole test suite: formatting, clippy (deny warnings), every
-//!            crate's tests. This is what CI runs.
-//! - `bench`  every benchmark under `benches/`, writing `benches/results/`.
+//! - `test`: the whole test suite: formatting, clippy (deny warnings), every
+//!   crate's tests, the CUDA crate with its `cuda` feature (GPU tests skip
+//!   with a message when there is no GPU) and, when NVRTC and ptxas are
+//!   installed, `kernels`. This is what CI runs.
+//! - `test --cuda`: only the CUDA backend's tests, GPU equivalence tests
+//!   included, with NVRTC put on the library path: run this on a machine
+//!   with a GPU (set `RECON_CUDA_REQUIRED=1` to make a missing GPU a failure
+//!   instead of a skip).
+//! - `kernels`: every `kernels/*.cu` through NVRTC and `ptxas -v` for sm_90:
+//!   a table of registers, shared memory and spills; fails on a compile
+//!   error or a spill (see `kernels.rs`).
+//! - `bench`: every benchmark under `benches/`, writing `benches/results/`.
 
+mod kernels;
+
+use std::path::PathBuf;
 use std::process::{exit, Command};
 
 fn run(what: &str, cmd: &mut Command) {
@@ -26,10 +38,53 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
+/// The workspace root (xtask lives one folder below it).
+fn root() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    dir.parent().map(PathBuf::from).unwrap_or(dir)
+}
+
+/// `cargo` with NVRTC's library folder on `LD_LIBRARY_PATH` when it can be
+/// found (the CUDA backend compiles its kernels with it at run time).
+fn cargo_with_nvrtc() -> Command {
+    let mut c = cargo();
+    if let Ok(tools) = kernels::find_tools(&root()) {
+        let mut ld = tools.nvrtc_lib_dir.into_os_string();
+        if let Some(old) = std::env::var_os("LD_LIBRARY_PATH").filter(|o| !o.is_empty()) {
+            ld.push(":");
+            ld.push(old);
+        }
+        c.env("LD_LIBRARY_PATH", ld);
+    }
+    c
+}
+
 fn test() {
     run("format check", cargo().args(["fmt", "--all", "--check"]));
     run("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]));
+    run(
+        "clippy (recon-cuda, cuda feature)",
+        cargo().args(["clippy", "-p", "recon-cuda", "--all-targets", "--features", "cuda", "--", "-D", "warnings"]),
+    );
     run("tests", cargo().args(["test", "--workspace"]));
+    run("tests (recon-cuda, cuda feature)", cargo_with_nvrtc().args(["test", "-p", "recon-cuda", "--features", "cuda"]));
+    match kernels::find_tools(&root()) {
+        Ok(_) => kernels_task(),
+        Err(why) => eprintln!("xtask: SKIPPED the kernel check (cargo xtask kernels): {why}"),
+    }
+}
+
+/// The GPU part of the suite: recon-cuda's tests with the `cuda` feature,
+/// output shown (the skip message, or what the equivalence tests checked).
+fn test_cuda() {
+    run("CUDA tests", cargo_with_nvrtc().args(["test", "-p", "recon-cuda", "--features", "cuda", "--", "--nocapture"]));
+}
+
+fn kernels_task() {
+    if let Err(e) = kernels::run(&root(), cargo) {
+        eprintln!("xtask kernels: {e}");
+        exit(1);
+    }
 }
 
 fn bench() {
@@ -39,12 +94,15 @@ fn bench() {
 }
 
 fn main() {
-    let task = std::env::args().nth(1).unwrap_or_default();
-    match task.as_str() {
-        "test" => test(),
-        "bench" => bench(),
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["test"] => test(),
+        ["test", "--cuda"] => test_cuda(),
+        ["kernels"] => kernels_task(),
+        ["bench"] => bench(),
         _ => {
-            eprintln!("usage: cargo xtask <test|bench>");
+            eprintln!("usage: cargo xtask <test [--cuda]|kernels|bench>");
             exit(2);
         }
     }

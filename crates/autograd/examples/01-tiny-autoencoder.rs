@@ -26,12 +26,7 @@ fn main() -> Result<()> {
         let a = (6.0 / (i + o) as f64).sqrt();
         Tensor::rand_uniform(&cpu, &[i, o], -a, a, rng)
     };
-    let mut params = [
-        glorot(8, 3, &mut rng)?,
-        Tensor::zeros(&cpu, &[3])?,
-        glorot(3, 8, &mut rng)?,
-        Tensor::zeros(&cpu, &[8])?,
-    ];
+    let mut params = [glorot(8, 3, &mut rng)?, Tensor::zeros(&cpu, &[3])?, glorot(3, 8, &mut rng)?, Tensor::zeros(&cpu, &[8])?];
 
     let lr = 0.1;
     for epoch in 0..=300 {

@@ -196,7 +196,7 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
 
 /// `Backend::update` written with the elementwise primitives: the default for
 /// every backend, and the reference the fused versions are tested against.
-pub fn composed_update<B: Backend + ?Sized>(
+pub fn composed_update<B: Backend>(
     b: &B,
     rule: &Update,
     w: &mut B::Storage,

@@ -65,12 +65,12 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(24))]
         #[test]
         fn reductions_along_every_axis(s in shape(), seed in 0u64..1000, keep in any::<bool>()) {
-            check(&[s.clone()], seed, |v| v[0].sum_all());
-            check(&[s.clone()], seed, |v| v[0].mean_all());
+            check(std::slice::from_ref(&s), seed, |v| v[0].sum_all());
+            check(std::slice::from_ref(&s), seed, |v| v[0].mean_all());
             for axis in 0..s.len() {
-                check(&[s.clone()], seed, |v| v[0].sum_axis(axis, keep));
-                check(&[s.clone()], seed, |v| v[0].mean_axis(axis, keep));
-                check(&[s.clone()], seed, |v| v[0].max_axis(axis, keep));
+                check(std::slice::from_ref(&s), seed, |v| v[0].sum_axis(axis, keep));
+                check(std::slice::from_ref(&s), seed, |v| v[0].mean_axis(axis, keep));
+                check(std::slice::from_ref(&s), seed, |v| v[0].max_axis(axis, keep));
             }
         }
     }

@@ -31,7 +31,7 @@ pub fn update<E: Element>(rule: &Update, w: &mut Buffer<E>, g: &Buffer<E>, slots
             let v = &mut *slots[0];
             w.iter_mut().zip(v.iter_mut()).zip(g.iter()).for_each(|((w, v), &g)| {
                 *v = mu * *v - lr * g;
-                *w = *w + *v;
+                *w += *v;
             });
         }
         Update::RmsProp { lr, rho, eps } => {
