@@ -93,7 +93,7 @@ fn kernels_task() {
 }
 
 fn bench() {
-    for bin in ["threshold", "ops"] {
+    for bin in ["threshold", "ops", "train"] {
         run(bin, cargo().args(["run", "--release", "-p", "recon-benches", "--bin", bin]));
     }
 }
