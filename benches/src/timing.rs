@@ -9,8 +9,8 @@
 //! `std::hint::black_box` so the optimiser cannot drop the work.
 //!
 //! The machine may be shared. `CpuProbe` reads `/proc` to see how much CPU
-//! *other* processes used while a row was sampled (`/proc/stat` minus this
-//! process's own ticks). `bench` waits for a quiet moment and measures a
+//! *other* processes used while a row was sampled (the CPU times in every
+//! other `/proc/<pid>/stat`, plus the hypervisor's steal time). `bench` waits for a quiet moment and measures a
 //! disturbed row again (up to `retries` times, within a total waiting budget
 //! for the whole run), keeping the least disturbed attempt. It also records
 //! how long this process's threads sat runnable but not running
@@ -109,15 +109,13 @@ impl Stats {
     }
 }
 
-/// A reading of the CPU time used by the whole machine and by this process.
+/// A reading of the CPU time used by every other process on the machine.
 #[derive(Debug, Clone, Copy)]
 pub struct CpuProbe {
-    /// Busy ticks of all CPUs: user, nice, system and steal (time the
-    /// hypervisor gave to someone else). Not irq and softirq: waking this
-    /// process's own idle threads (inter-processor interrupts) lands there.
-    busy: u64,
-    /// Ticks this process (all its threads) and its waited-for children have used.
-    own: u64,
+    /// Ticks used by all other processes (user + system, their waited-for
+    /// children included), plus the ticks the hypervisor gave to other guests
+    /// (`steal` in `/proc/stat`).
+    others: u64,
     /// Nanoseconds this process's live threads have waited on a run queue.
     run_delay: Option<u64>,
     at: Instant,
@@ -126,18 +124,37 @@ pub struct CpuProbe {
 /// Clock ticks per second of `/proc` (`USER_HZ`; 100 on Linux).
 const TICKS: f64 = 100.0;
 
+/// `utime + stime + cutime + cstime` of one `/proc/<pid>/stat` (fields 14 to 17).
+fn process_ticks(stat: &str) -> Option<u64> {
+    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    (11..15).map(|i| rest.get(i).and_then(|v| v.parse::<u64>().ok())).sum()
+}
+
 impl CpuProbe {
+    /// Sums the CPU time of every process but this one. Per-process times
+    /// are used rather than `/proc/stat`'s busy total minus our own, because
+    /// the kernel accounts the two differently for short bursts (a woken
+    /// rayon worker), which would count our own thread wake-ups as "others".
+    /// A process that exits in between moves its time into its parent's
+    /// `cutime`, so it is counted once.
     pub fn now() -> Option<CpuProbe> {
+        let me = std::process::id().to_string();
+        let mut others = 0;
+        for e in std::fs::read_dir("/proc").ok()? {
+            let Ok(e) = e else { continue };
+            let name = e.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name == me || !name.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            if let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) {
+                others += process_ticks(&stat).unwrap_or(0);
+            }
+        }
         let stat = std::fs::read_to_string("/proc/stat").ok()?;
-        let f: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
-        // user nice system idle iowait irq softirq steal ...
-        let busy = f.first()? + f.get(1)? + f.get(2)? + f.get(7).unwrap_or(&0);
-        let me = std::fs::read_to_string("/proc/self/stat").ok()?;
-        // Fields after the parenthesised command name: utime, stime, cutime and
-        // cstime are fields 14 to 17 (children count once waited for).
-        let rest: Vec<&str> = me.rsplit_once(')')?.1.split_whitespace().collect();
-        let own = (11..15).map(|i| rest.get(i).and_then(|v| v.parse::<u64>().ok())).sum::<Option<u64>>()?;
-        Some(CpuProbe { busy, own, run_delay: run_delay(), at: Instant::now() })
+        // cpu user nice system idle iowait irq softirq steal ...
+        others += stat.lines().next()?.split_whitespace().nth(8).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        Some(CpuProbe { others, run_delay: run_delay(), at: Instant::now() })
     }
 
     /// Seconds this process's threads waited for a CPU since this reading,
@@ -153,11 +170,7 @@ impl CpuProbe {
     pub fn others_since(&self) -> Option<f64> {
         let now = CpuProbe::now()?;
         let secs = now.at.duration_since(self.at).as_secs_f64();
-        if secs <= 0.0 {
-            return None;
-        }
-        let others = (now.busy.saturating_sub(self.busy)).saturating_sub(now.own.saturating_sub(self.own));
-        Some(others as f64 / TICKS / secs)
+        (secs > 0.0).then(|| now.others.saturating_sub(self.others) as f64 / TICKS / secs)
     }
 }
 
