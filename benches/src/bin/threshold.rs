@@ -16,7 +16,7 @@
 //!   pieces must not depend on the thread count).
 //!
 //! The crossover is the smallest size from which an always-parallel variant
-//! beats one thread at every larger size. Writes `benches/results/threshold.md`
+//! beats one thread at every larger size (one exception allowed, for noise). Writes `benches/results/threshold.md`
 //! and `.json`.
 
 use std::time::Duration;
@@ -25,6 +25,7 @@ use rayon::prelude::*;
 use recon_benches::ceilings::lane_sum;
 use recon_benches::report::{write_result, Json, Machine, Table};
 use recon_benches::timing::{bench, fmt_time, load_note, start_wait, wait_for_quiet, Config, CpuProbe, Stats};
+use recon_tensor::cpu::buffer::Buffer;
 use recon_tensor::cpu::parallel::{CHUNK, PAR_MIN_ELEMS};
 use recon_tensor::{Cpu32, Tensor};
 
@@ -46,8 +47,9 @@ fn values(n: usize, seed: u64) -> Vec<f32> {
 }
 
 // Always-parallel copies of the library's kernels (`cpu/parallel.rs` and
-// `cpu/reduce.rs`), with the piece size as a parameter. Each result is wrapped
-// in a Tensor so the per-call overhead matches the library op.
+// `cpu/reduce.rs`), with the piece size as a parameter. Outputs come from the
+// library's buffer pool (`Buffer::for_overwrite`, as `parallel::map` does),
+// so large sizes pay the same allocation cost as the library op.
 
 fn relu(v: f32) -> f32 {
     if v > 0.0 {
@@ -57,31 +59,40 @@ fn relu(v: f32) -> f32 {
     }
 }
 
-fn par_relu(cpu: &Cpu32, x: &[f32], piece: usize) -> T {
-    let mut out = vec![0.0f32; x.len()];
+fn par_relu(x: &[f32], piece: usize) -> Buffer<f32> {
+    let mut out = Buffer::for_overwrite(x.len());
     out.par_chunks_mut(piece).zip(x.par_chunks(piece)).for_each(|(o, x)| o.iter_mut().zip(x).for_each(|(o, &v)| *o = relu(v)));
-    Tensor::from_vec(cpu, out, &[x.len()]).unwrap()
+    out
 }
 
-fn par_add(cpu: &Cpu32, a: &[f32], b: &[f32], piece: usize) -> T {
-    let mut out = vec![0.0f32; a.len()];
+fn par_add(a: &[f32], b: &[f32], piece: usize) -> Buffer<f32> {
+    let mut out = Buffer::for_overwrite(a.len());
     out.par_chunks_mut(piece).zip(a.par_chunks(piece).zip(b.par_chunks(piece))).for_each(|(o, (a, b))| {
         for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
             *o = a + b;
         }
     });
-    Tensor::from_vec(cpu, out, &[a.len()]).unwrap()
+    out
 }
 
-fn par_sum(cpu: &Cpu32, x: &[f32], piece: usize) -> T {
+fn par_sum(x: &[f32], piece: usize) -> Buffer<f32> {
     let partials: Vec<f32> = x.par_chunks(piece).map(lane_sum).collect();
-    let s = partials.into_iter().fold(0.0, |a, b| a + b);
-    Tensor::from_vec(cpu, vec![s], &[]).unwrap()
+    Buffer::filled(1, partials.into_iter().fold(0.0, |a, b| a + b))
+}
+
+/// Rounds per size: the variants are timed in turn this many times (each
+/// round with a third of the time budget) and each keeps its median round, so
+/// a slow spell of the machine does not land on one variant only.
+const ROUNDS: usize = 3;
+
+/// The round whose median is the median of the rounds.
+fn median_round(mut rounds: Vec<Stats>) -> Stats {
+    rounds.sort_by(|a, b| a.median.total_cmp(&b.median));
+    rounds.swap_remove(rounds.len() / 2)
 }
 
 /// Times one op at one size in all variants: `[1 thread, library, par CHUNK, par split]`.
 fn measure(cfg: &Config, one: &rayon::ThreadPool, op: &str, x: &T, y: &T) -> [Stats; 4] {
-    let cpu = Cpu32::new();
     let (xs, ys): (&[f32], &[f32]) = (x.storage(), y.storage());
     let n = x.numel();
     let split = n.div_ceil(rayon::current_num_threads()).max(1);
@@ -91,28 +102,26 @@ fn measure(cfg: &Config, one: &rayon::ThreadPool, op: &str, x: &T, y: &T) -> [St
         _ => x.sum_all().unwrap(),
     };
     let forced = |piece: usize| match op {
-        "relu" => par_relu(&cpu, xs, piece),
-        "add" => par_add(&cpu, xs, ys, piece),
-        _ => par_sum(&cpu, xs, piece),
+        "relu" => par_relu(xs, piece),
+        "add" => par_add(xs, ys, piece),
+        _ => par_sum(xs, piece),
     };
-    let serial = one.install(|| bench(cfg, || lib(x, y)));
-    let library = bench(cfg, || lib(x, y));
-    let chunked = bench(cfg, || forced(CHUNK));
-    let split = bench(cfg, || forced(split));
-    [serial, library, chunked, split]
+    let cfg = &Config { target: cfg.target / ROUNDS as u32, ..*cfg };
+    let mut rounds: [Vec<Stats>; 4] = Default::default();
+    for _ in 0..ROUNDS {
+        rounds[0].push(one.install(|| bench(cfg, || lib(x, y))));
+        rounds[1].push(bench(cfg, || lib(x, y)));
+        rounds[2].push(bench(cfg, || forced(CHUNK)));
+        rounds[3].push(bench(cfg, || forced(split)));
+    }
+    rounds.map(median_round)
 }
 
-/// Smallest size from which `variant` beats one thread at every larger size.
+/// Smallest size at which `variant` beats one thread and keeps beating it at
+/// every larger size but at most one (one noisy size does not move it).
 fn crossover(sizes: &[usize], res: &[[Stats; 4]], variant: usize) -> Option<usize> {
-    let mut from = None;
-    for (i, &n) in sizes.iter().enumerate().rev() {
-        if res[i][variant].median < res[i][0].median {
-            from = Some(n);
-        } else {
-            break;
-        }
-    }
-    from
+    let wins: Vec<bool> = res.iter().map(|r| r[variant].median < r[0].median).collect();
+    (0..sizes.len()).find(|&i| wins[i] && wins[i..].iter().filter(|&&w| !w).count() <= 1).map(|i| sizes[i])
 }
 
 fn size_label(n: usize) -> String {
@@ -172,8 +181,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mark = |s: &Stats| if s.disturbed(&cfg) { " *" } else { "" };
     let mut md = format!(
         "# Parallel threshold sweep (`PAR_MIN_ELEMS` = {PAR_MIN_ELEMS}, `CHUNK` = {CHUNK})\n\n{}\n\
-         Command: `cargo run --release -p recon-benches --bin threshold`. Median time per call (ns/us/ms) over \
-         >= {:?} and >= {} samples. `1 thread`: the library op inside a one-thread rayon pool. `library`: the \
+         Command: `cargo run --release -p recon-benches --bin threshold`. Median time per call (ns/us/ms); the four \
+         variants of a size are timed in turn, {ROUNDS} rounds of >= {:?} / {ROUNDS} and >= {} samples each, and \
+         each variant keeps its median round. `1 thread`: the library op inside a one-thread rayon pool. `library`: the \
          same op from the main thread with the default pool ({threads} threads): serial below `PAR_MIN_ELEMS`, \
          parallel above. `par CHUNK`: always parallel in `CHUNK` pieces (the library without a threshold). \
          `par split`: always parallel, one piece per thread. Speed-up = `1 thread` / `library`.\n",
@@ -189,11 +199,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "Op",
             "library at 384",
             "1 thread at 384",
-            "par CHUNK at 384",
+            "par split at 384",
             "crossover par CHUNK",
             "crossover par split",
             "library / 1 thread at 2^15",
             "at 2^16",
+            "at 2^17",
+            "at 2^18",
             "at 2^22",
         ],
         1,
@@ -224,21 +236,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             op.to_string(),
             fmt_time(r384[1].median),
             fmt_time(r384[0].median),
-            fmt_time(r384[2].median),
+            fmt_time(r384[3].median),
             pow2(cc),
             pow2(cs),
             ratio(1 << 15),
             ratio(1 << 16),
+            ratio(1 << 17),
+            ratio(1 << 18),
             ratio(1 << 22),
         ]);
         crossings.push((op, cc, cs));
     }
     md += &format!(
         "\n## Summary\n\n{summary}\n\
-         Crossover: the smallest size from which the always-parallel variant is faster than one thread at every \
-         larger size. `library / 1 thread` < 1 means the threshold's parallel path pays off at that size; > 1 \
-         means it costs. At 384 elements `library` runs on the calling thread, so it should match `1 thread`; \
-         `par CHUNK` there shows what waking the pool would cost.\n"
+         Crossover: the smallest size at which the always-parallel variant is faster than one thread and stays \
+         faster at every larger size but at most one (so that one noisy size does not decide it). `library / 1 thread` < 1 means the threshold's parallel path pays off at that size; > 1 \
+         means it costs. At 384 elements `library` runs on the calling thread, so it should match `1 thread`; so \
+         does `par CHUNK` (below 2 CHUNK elements there is one piece, and rayon runs a single piece on the calling \
+         thread), while `par split` there shows what waking the pool costs.\n"
     );
     let verdict: Vec<String> = crossings
         .iter()
