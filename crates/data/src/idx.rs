@@ -18,14 +18,14 @@
 //! expected against what was found.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
 
 use crate::dataset::Dataset;
 use crate::error::{DataError, Result};
-use crate::open::read_all;
+use crate::open::{open, read_error, read_into};
 
 /// Magic number of an IDX file of unsigned bytes in 3 dimensions (images).
 pub const IDX_U8_IMAGES: u32 = 0x0000_0803;
@@ -44,14 +44,32 @@ pub struct IdxU8 {
 /// Reads an IDX file of unsigned bytes with any number of dimensions.
 pub fn read_idx_u8(path: impl AsRef<Path>) -> Result<IdxU8> {
     let path = path.as_ref();
-    parse_idx_u8(&read_all(path)?, path, None)
+    read_idx_u8_from(open(path)?, path)
 }
 
 /// Reads an IDX images file (magic `0x00000803`): pixels scaled from
 /// `0..=255` to `[0, 1]` by `x / 255`, row-major, and the sizes `[n, rows, cols]`.
 pub fn read_idx_images(path: impl AsRef<Path>) -> Result<(Vec<f32>, [usize; 3])> {
     let path = path.as_ref();
-    let idx = parse_idx_u8(&read_all(path)?, path, Some(IDX_U8_IMAGES))?;
+    read_idx_images_from(open(path)?, path)
+}
+
+/// Reads an IDX labels file (magic `0x00000801`): one byte per image.
+pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<u8>> {
+    let path = path.as_ref();
+    read_idx_labels_from(open(path)?, path)
+}
+
+/// [`read_idx_u8`] from any reader, taking its bytes as they come (wrap a
+/// gzipped stream in [`crate::open::sniff`] first); `path` only names the
+/// source in errors.
+pub fn read_idx_u8_from(reader: impl Read, path: &Path) -> Result<IdxU8> {
+    parse_idx_u8(reader, path, None)
+}
+
+/// [`read_idx_images`] from any reader (see [`read_idx_u8_from`]).
+pub fn read_idx_images_from(reader: impl Read, path: &Path) -> Result<(Vec<f32>, [usize; 3])> {
+    let idx = parse_idx_u8(reader, path, Some(IDX_U8_IMAGES))?;
     let dims = [idx.dims[0], idx.dims[1], idx.dims[2]];
     if dims.contains(&0) {
         return Err(DataError::idx(path, format!("the images have sizes {dims:?}; none may be 0")));
@@ -59,10 +77,9 @@ pub fn read_idx_images(path: impl AsRef<Path>) -> Result<(Vec<f32>, [usize; 3])>
     Ok((idx.data.iter().map(|&b| f32::from(b) / 255.0).collect(), dims))
 }
 
-/// Reads an IDX labels file (magic `0x00000801`): one byte per image.
-pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<u8>> {
-    let path = path.as_ref();
-    Ok(parse_idx_u8(&read_all(path)?, path, Some(IDX_U8_LABELS))?.data)
+/// [`read_idx_labels`] from any reader (see [`read_idx_u8_from`]).
+pub fn read_idx_labels_from(reader: impl Read, path: &Path) -> Result<Vec<u8>> {
+    Ok(parse_idx_u8(reader, path, Some(IDX_U8_LABELS))?.data)
 }
 
 /// Writes `data` with sizes `dims` as an IDX file of unsigned bytes, gzipped
@@ -120,42 +137,65 @@ fn describe_magic(magic: u32) -> String {
     }
 }
 
-/// Parses an IDX file held in memory. With `expect_magic` set, the magic
-/// number (which fixes the element type and the number of sizes) must match.
-fn parse_idx_u8(bytes: &[u8], path: &Path, expect_magic: Option<u32>) -> Result<IdxU8> {
-    if bytes.len() < 4 {
-        return Err(DataError::idx(path, format!("{} bytes is too short for an IDX header (4 bytes of magic number first)", bytes.len())));
+/// Reads up to `n` bytes of `reader`, fewer only where it ends.
+fn read_some(reader: &mut impl Read, n: u64, path: &Path) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    read_into(&mut reader.take(n), &mut bytes, path)?;
+    Ok(bytes)
+}
+
+/// Parses an IDX stream. With `expect_magic` set, the magic number (which
+/// fixes the element type and the number of sizes) must match.
+///
+/// The sizes in the header come from the file, so nothing is allocated from
+/// them: their product is computed with overflow checks, then at most that
+/// many bytes (plus one, to notice extra data) are read, so memory follows
+/// the bytes actually there. A header claiming 2^32 images in a small file
+/// is a "truncated" error after reading what the file holds, not an attempt
+/// to allocate terabytes.
+fn parse_idx_u8(mut reader: impl Read, path: &Path, expect_magic: Option<u32>) -> Result<IdxU8> {
+    let head = read_some(&mut reader, 4, path)?;
+    if head.len() < 4 {
+        return Err(DataError::idx(path, format!("{} bytes is too short for an IDX header (4 bytes of magic number first)", head.len())));
     }
-    let magic = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let magic = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
     if let Some(want) = expect_magic {
         if magic != want {
             let why = format!("magic number {}, expected {}", describe_magic(magic), describe_magic(want));
             return Err(DataError::idx(path, why));
         }
     }
-    if bytes[0] != 0 || bytes[1] != 0 {
+    if head[0] != 0 || head[1] != 0 {
         return Err(DataError::idx(path, format!("not an IDX file: magic number 0x{magic:08x} (an IDX file starts with two zero bytes)")));
     }
-    if bytes[2] != TYPE_U8 {
-        return Err(DataError::idx(path, format!("element type 0x{:02x}; only unsigned bytes (0x08) are read", bytes[2])));
+    if head[2] != TYPE_U8 {
+        return Err(DataError::idx(path, format!("element type 0x{:02x}; only unsigned bytes (0x08) are read", head[2])));
     }
-    let n_dims = usize::from(bytes[3]);
+    let n_dims = usize::from(head[3]);
     let header_len = 4 + 4 * n_dims;
-    if bytes.len() < header_len {
-        let why = format!("truncated header: {n_dims} sizes need {header_len} header bytes, the file has {}", bytes.len());
+    let sizes = read_some(&mut reader, 4 * n_dims as u64, path)?;
+    if sizes.len() < 4 * n_dims {
+        let why = format!("truncated header: {n_dims} sizes need {header_len} header bytes, the file has {}", 4 + sizes.len());
         return Err(DataError::idx(path, why));
     }
-    let dims: Vec<usize> = bytes[4..header_len].chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize).collect();
-    let found = bytes.len() - header_len;
-    // Sizes come from the file: multiply with overflow checks and compare with
-    // what is there before trusting them (no allocation sized by the header).
-    let expected = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-    match expected {
-        Some(n) if n == found => Ok(IdxU8 { dims, data: bytes[header_len..].to_vec() }),
-        Some(n) if n > found => Err(DataError::idx(path, format!("truncated: sizes {dims:?} need {n} bytes of data, found {found}"))),
-        Some(n) => Err(DataError::idx(path, format!("sizes {dims:?} need {n} bytes of data, found {found} ({} too many)", found - n))),
-        None => Err(DataError::idx(path, format!("sizes {dims:?} multiply past the largest array this machine can hold"))),
+    let dims: Vec<usize> = sizes.chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize).collect();
+    // Multiply with overflow checks before trusting the sizes.
+    let Some(expected) = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) else {
+        return Err(DataError::idx(path, format!("sizes {dims:?} multiply past the largest array this machine can hold")));
+    };
+    let data = read_some(&mut reader, (expected as u64).saturating_add(1), path)?;
+    let found = data.len();
+    if found < expected {
+        return Err(DataError::idx(path, format!("truncated: sizes {dims:?} need {expected} bytes of data, found {found}")));
     }
+    if found > expected {
+        // Count the rest without keeping it (it may be a lot).
+        let rest = std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| read_error(path, e))?;
+        let extra = (found - expected) as u64 + rest;
+        let why = format!("sizes {dims:?} need {expected} bytes of data, found {} ({extra} too many)", expected as u64 + extra);
+        return Err(DataError::idx(path, why));
+    }
+    Ok(IdxU8 { dims, data })
 }
 
 /// The labels file that goes with an images file: the same name with
@@ -282,6 +322,35 @@ mod tests {
         // Sizes whose product overflows must not allocate or panic.
         let huge = TempFile::with_bytes("huge", &[0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255]);
         assert!(read_idx_images(huge.path()).is_err());
+    }
+
+    #[test]
+    fn sizes_claimed_by_the_header_allocate_nothing() {
+        // 2^32 - 1 images of 28x28 (3.4 TB) claimed by a 20-byte file: read
+        // what is there, then say it is truncated.
+        let mut bytes = vec![0, 0, 8, 3, 255, 255, 255, 255, 0, 0, 0, 28, 0, 0, 0, 28];
+        bytes.extend_from_slice(&[1, 2, 3, 4]);
+        let e = read_idx_images_from(&bytes[..], Path::new("m")).unwrap_err().to_string();
+        assert_eq!(e, "m: truncated: sizes [4294967295, 28, 28] need 3367254359280 bytes of data, found 4");
+        // 255 sizes of 2^32 - 1 overflow before any data is read.
+        let mut bytes = vec![0, 0, 8, 255];
+        bytes.extend(std::iter::repeat_n(255, 4 * 255));
+        let e = read_idx_u8_from(&bytes[..], Path::new("m")).unwrap_err().to_string();
+        assert!(e.ends_with("multiply past the largest array this machine can hold"), "{e}");
+    }
+
+    #[test]
+    fn readers_from_memory_match_the_file_readers() {
+        let data: Vec<u8> = (0..2 * 3 * 4).map(|i| (i * 7 % 256) as u8).collect();
+        for gzip in [false, true] {
+            let f = TempFile::new("mem-images-idx3-ubyte");
+            write_idx_u8(f.path(), &data, &[2, 3, 4], gzip).unwrap();
+            let raw = std::fs::read(f.path()).unwrap();
+            let from_memory = read_idx_images_from(crate::open::sniff(&raw[..]).unwrap(), f.path()).unwrap();
+            assert_eq!(from_memory, read_idx_images(f.path()).unwrap());
+        }
+        let labels = [0, 0, 8, 1, 0, 0, 0, 2, 4, 2];
+        assert_eq!(read_idx_labels_from(&labels[..], Path::new("l")).unwrap(), [4, 2]);
     }
 
     #[test]

@@ -57,7 +57,10 @@ mod testutil;
 pub use crate::csv::{read_csv, read_csv_from, CsvOptions, Table};
 pub use dataset::{load, Dataset};
 pub use error::{DataError, Result};
-pub use idx::{labels_path_for, load_mnist, read_idx_images, read_idx_labels, read_idx_u8, write_idx_u8, IdxU8};
+pub use idx::{
+    labels_path_for, load_mnist, read_idx_images, read_idx_images_from, read_idx_labels, read_idx_labels_from, read_idx_u8,
+    read_idx_u8_from, write_idx_u8, IdxU8,
+};
 pub use scale::{MinMaxScaler, Scaler, StandardScaler};
 pub use split::{epoch_order, random_split, stratified_split, validation_split, Batches, Epoch, Split, DEFAULT_TEST_FRACTION};
 pub use window::{scores_to_points, sliding_windows, table_windows, window_labels, Windows};

@@ -18,11 +18,18 @@ pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Opens `path` for reading, decompressing on the fly when it is gzipped.
 pub fn open(path: &Path) -> Result<Box<dyn BufRead>> {
-    let mut file = File::open(path).map_err(|e| DataError::io(path, e))?;
-    let head = read_up_to(&mut file, 2).map_err(|e| DataError::io(path, e))?;
-    // Put the peeked bytes back in front of the rest of the file.
-    let whole = Cursor::new(head.clone()).chain(file);
-    if head == GZIP_MAGIC {
+    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    sniff(file).map_err(|e| DataError::io(path, e))
+}
+
+/// Wraps any reader (a file, bytes in memory) the way [`open`] wraps a file:
+/// decompressed when its first two bytes are the gzip magic, as is otherwise.
+pub fn sniff<'a>(mut reader: impl Read + 'a) -> std::io::Result<Box<dyn BufRead + 'a>> {
+    let head = read_up_to(&mut reader, 2)?;
+    // Put the peeked bytes back in front of the rest of the stream.
+    let gzip = head == GZIP_MAGIC;
+    let whole = Cursor::new(head).chain(reader);
+    if gzip {
         // Multi-member: `cat a.gz b.gz` is a valid gzip file of both.
         Ok(Box::new(BufReader::new(MultiGzDecoder::new(whole))))
     } else {
@@ -34,15 +41,24 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead>> {
 /// a truncated file rather than as a bare "unexpected end of file".
 pub fn read_all(path: &Path) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    open(path)?.read_to_end(&mut bytes).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            let why = "the gzip stream is truncated (the file ends before the compressed data does)";
-            DataError::io(path, std::io::Error::new(e.kind(), why))
-        } else {
-            DataError::io(path, e)
-        }
-    })?;
+    read_into(&mut open(path)?, &mut bytes, path)?;
     Ok(bytes)
+}
+
+/// `read_to_end` with [`read_all`]'s error for a gzip stream cut short;
+/// `path` only names the source in errors.
+pub(crate) fn read_into(reader: &mut impl Read, bytes: &mut Vec<u8>, path: &Path) -> Result<usize> {
+    reader.read_to_end(bytes).map_err(|e| read_error(path, e))
+}
+
+/// A read error naming `path`; a gzip stream cut short says so.
+pub(crate) fn read_error(path: &Path, e: std::io::Error) -> DataError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        let why = "the gzip stream is truncated (the file ends before the compressed data does)";
+        DataError::io(path, std::io::Error::new(e.kind(), why))
+    } else {
+        DataError::io(path, e)
+    }
 }
 
 /// Reads up to `n` bytes, fewer only at the end of the stream (a single
