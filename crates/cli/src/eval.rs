@@ -147,8 +147,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
     Ok(())
 }
 
+/// Whether `path` is an IDX images file (sniffed from its first bytes); an
+/// unreadable file counts as not, and its reader names the problem later.
 pub fn is_idx(path: &Path) -> bool {
-    path.to_string_lossy().contains("idx3")
+    recon_data::is_idx(path).unwrap_or(false)
 }
 
 fn file_name(p: &Path) -> String {

@@ -80,36 +80,52 @@ impl TrainedModel {
                 return Err(CliError::input(format!("{}: there is no label column \"{col}\"", path.display())));
             }
         }
-        let label_col = self.data.label_col.clone().filter(|c| csv_has_column(path, c));
+        let label_col = self.label_col_in(path);
         let normal_label = if label_col.is_some() || self.data.label_col.is_none() { self.data.normal_label.clone() } else { None };
         let opts = DataOptions { path: path.to_path_buf(), label_col, normal_label, ..self.data.clone() };
         let loaded = load_labelled(&opts)?;
         let data = loaded.data;
+        self.check_features(path, &data.feature_names, data.row_len(), data.row_shape.len() == 3)?;
+        let is_anomaly = loaded.has_labels.then(|| loaded.is_normal.iter().map(|n| !n).collect());
+        let data = Dataset { features: self.scale(data.features)?, ..data };
+        Ok(Rows { data, is_anomaly, points: loaded.points })
+    }
+
+    /// Refuses rows that do not have the model's features: another count, or
+    /// (for tables) another column in some place.
+    pub fn check_features(&self, path: &Path, names: &[String], row_len: usize, images: bool) -> Result<()> {
         let want = self.model.config.features();
-        if data.row_len() != want {
+        if row_len != want {
             return Err(CliError::input(format!(
-                "{}: rows have {} features, the model was trained on {want} ({})",
+                "{}: rows have {row_len} features, the model was trained on {want} ({})",
                 path.display(),
-                data.row_len(),
                 preview(&self.feature_names)
             )));
         }
-        if data.feature_names != self.feature_names && !self.feature_names.is_empty() && data.row_shape.len() != 3 {
-            let at = data.feature_names.iter().zip(&self.feature_names).position(|(a, b)| a != b).unwrap_or(0);
+        if names != self.feature_names && !self.feature_names.is_empty() && !images {
+            let at = names.iter().zip(&self.feature_names).position(|(a, b)| a != b).unwrap_or(0);
             return Err(CliError::input(format!(
                 "{}: column {} is '{}', the model was trained with '{}' there",
                 path.display(),
                 at + 1,
-                data.feature_names[at],
+                names[at],
                 self.feature_names[at]
             )));
         }
-        let is_anomaly = loaded.has_labels.then(|| loaded.is_normal.iter().map(|n| !n).collect());
-        let data = match &self.scaler {
-            Some(s) => Dataset { features: s.transform(&data.features)?, ..data },
-            None => data,
-        };
-        Ok(Rows { data, is_anomaly, points: loaded.points })
+        Ok(())
+    }
+
+    /// Row-major features scaled as in training (images are left as they are).
+    pub fn scale(&self, features: Vec<f32>) -> Result<Vec<f32>> {
+        Ok(match &self.scaler {
+            Some(s) => s.transform(&features)?,
+            None => features,
+        })
+    }
+
+    /// The label column of the training data, when `path` (a CSV file) has it.
+    pub fn label_col_in(&self, path: &Path) -> Option<String> {
+        self.data.label_col.clone().filter(|c| csv_has_column(path, c))
     }
 }
 

@@ -99,6 +99,58 @@ fn score_out_writes_the_file_atomically_and_keeps_it_on_failure() {
     assert_eq!(listing(tmp.path()), ["run", "scores.csv"]);
 }
 
+/// The breast-cancer table repeated until it spans several of `recon score`'s
+/// 4096-row chunks, optionally with one bad cell on line `bad_line`.
+fn long_table(dest: &Path, copies: usize, bad_line: Option<usize>) -> usize {
+    let text = String::from_utf8(read(&table())).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let body: Vec<&str> = lines.collect();
+    let mut out = format!("{header}\n");
+    let mut line = 1;
+    for _ in 0..copies {
+        for row in &body {
+            line += 1;
+            if Some(line) == bad_line {
+                // The first cell becomes text; the row keeps its cell count.
+                let rest = &row[row.find(',').unwrap()..];
+                out += &format!("oops{rest}");
+            } else {
+                out += row;
+            }
+            out += "\n";
+        }
+    }
+    std::fs::write(dest, out).unwrap();
+    body.len() * copies
+}
+
+#[test]
+fn score_streams_a_file_of_many_chunks_with_the_scores_of_a_whole_read() {
+    let (tmp, run) = trained("stream");
+    let long = tmp.join("long.csv");
+    let n = long_table(&long, 16, None); // 569 x 16 = 9104 rows: three chunks
+    let streamed = ok(&strings(&["score", "--model", &p(&run), "--data", &p(&long)]));
+    let one = ok(&strings(&["score", "--model", &p(&run), "--data", &p(&table())]));
+    let scores = |text: &str| text.lines().skip(1).map(|l| csv_fields(l)[1].clone()).collect::<Vec<_>>();
+    let (streamed, one) = (scores(&streamed), scores(&one));
+    assert_eq!(streamed.len(), n);
+    for (i, s) in streamed.iter().enumerate() {
+        assert_eq!(s, &one[i % one.len()], "row {i}: a copy of a row scored differently in another chunk");
+    }
+
+    // A bad cell in the third chunk: the message names its line, and the
+    // output file keeps its old content, with no temporary left beside it.
+    let bad = tmp.join("bad.csv");
+    long_table(&bad, 16, Some(9000));
+    let dest = tmp.join("scores.csv");
+    std::fs::write(&dest, "old contents\n").unwrap();
+    let args = strings(&["score", "--model", &p(&run), "--data", &p(&bad), "--out", &p(&dest)]);
+    assert_bad_input(&args, &recon(&args), &["bad.csv", "line 9000", "oops"]);
+    assert_eq!(read(&dest), b"old contents\n");
+    assert_eq!(listing(tmp.path()), ["bad.csv", "long.csv", "run", "scores.csv"]);
+}
+
 #[test]
 fn score_into_a_closed_pipe_does_not_panic() {
     let (_tmp, run) = trained("pipe");

@@ -86,48 +86,96 @@ pub fn read_csv(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<Table> {
 }
 
 /// Reads CSV text from any reader; `path` only names the source in errors.
-pub fn read_csv_from(mut reader: impl Read, path: &Path, opts: &CsvOptions) -> Result<Table> {
-    // Skip a byte-order mark ourselves: left in, it would become part of the
-    // first column's name and `--drop Time` would not find "\u{feff}Time".
-    let head = read_up_to(&mut reader, UTF8_BOM.len()).map_err(|e| DataError::io(path, e))?;
-    let head = if head == UTF8_BOM { Vec::new() } else { head };
-    let reader = UnixLineEnds::new(Cursor::new(head).chain(reader));
-
-    let mut csv = ::csv::ReaderBuilder::new()
-        .has_headers(false) // we read the header as record 1, so lines count alike
-        .flexible(true) // ragged rows are reported by us, with the line number
-        .from_reader(reader);
-    let mut record = ::csv::StringRecord::new();
-
-    if !csv.read_record(&mut record).map_err(|e| csv_error(path, e))? {
-        return Err(DataError::csv(path, None, None, "the file is empty (a header line is needed)"));
+pub fn read_csv_from(reader: impl Read, path: &Path, opts: &CsvOptions) -> Result<Table> {
+    let mut stream = CsvStream::from_reader(reader, path, opts)?;
+    match stream.next_chunk(usize::MAX)? {
+        Some(table) => Ok(table),
+        None => Err(DataError::csv(path, None, None, "the file has a header line but no data rows")),
     }
-    let columns: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
-    let layout = Layout::new(path, &columns, opts)?;
+}
 
-    let mut features = Vec::new();
-    let mut labels = opts.label_col.as_ref().map(|_| Vec::new());
-    let mut n_rows = 0;
-    while csv.read_record(&mut record).map_err(|e| csv_error(path, e))? {
-        let line = record.position().map(|p| p.line());
-        if record.len() != columns.len() {
-            let why = format!("{} cells, but the header has {} columns", record.len(), columns.len());
-            return Err(DataError::csv(path, line, None, why));
-        }
-        for &i in &layout.feature_idx {
-            let value = parse_number(&record[i], opts.allow_nonfinite).map_err(|why| DataError::csv(path, line, Some(&columns[i]), why))?;
-            features.push(value);
-        }
-        if let (Some(labels), Some(i)) = (labels.as_mut(), layout.label_idx) {
-            labels.push(record[i].trim().to_string());
-        }
-        n_rows += 1;
+/// A CSV file read a chunk of rows at a time, so a file larger than memory
+/// can be scored: the header is read (and checked) when the stream opens,
+/// then each [`CsvStream::next_chunk`] parses up to `max_rows` more rows into
+/// a [`Table`] of its own. Errors name the same file, line and column as
+/// [`read_csv`] does, whichever chunk they fall in.
+pub struct CsvStream<'r> {
+    csv: ::csv::Reader<UnixLineEnds<Box<dyn Read + 'r>>>,
+    path: std::path::PathBuf,
+    allow_nonfinite: bool,
+    columns: Vec<String>,
+    layout: Layout,
+    record: ::csv::StringRecord,
+}
+
+impl CsvStream<'static> {
+    /// Opens the CSV file at `path` (gzipped or not) and reads its header.
+    pub fn open(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<Self> {
+        let path = path.as_ref();
+        Self::from_reader(open(path)?, path, opts)
     }
-    if n_rows == 0 {
-        return Err(DataError::csv(path, None, None, "the file has a header line but no data rows"));
+}
+
+impl<'r> CsvStream<'r> {
+    /// Reads the header from `reader`; `path` only names the source in errors.
+    pub fn from_reader(mut reader: impl Read + 'r, path: &Path, opts: &CsvOptions) -> Result<Self> {
+        // Skip a byte-order mark ourselves: left in, it would become part of the
+        // first column's name and `--drop Time` would not find "\u{feff}Time".
+        let head = read_up_to(&mut reader, UTF8_BOM.len()).map_err(|e| DataError::io(path, e))?;
+        let head = if head == UTF8_BOM { Vec::new() } else { head };
+        let reader: Box<dyn Read + 'r> = Box::new(Cursor::new(head).chain(reader));
+        let mut csv = ::csv::ReaderBuilder::new()
+            .has_headers(false) // we read the header as record 1, so lines count alike
+            .flexible(true) // ragged rows are reported by us, with the line number
+            .from_reader(UnixLineEnds::new(reader));
+        let mut record = ::csv::StringRecord::new();
+        if !csv.read_record(&mut record).map_err(|e| csv_error(path, e))? {
+            return Err(DataError::csv(path, None, None, "the file is empty (a header line is needed)"));
+        }
+        let columns: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
+        let layout = Layout::new(path, &columns, opts)?;
+        Ok(CsvStream { csv, path: path.to_path_buf(), allow_nonfinite: opts.allow_nonfinite, columns, layout, record })
     }
-    let feature_names = layout.feature_idx.iter().map(|&i| columns[i].clone()).collect();
-    Ok(Table { columns, n_rows, features, feature_names, labels })
+
+    /// Every column name of the header, in file order.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The names of the feature columns, in file order.
+    pub fn feature_names(&self) -> Vec<String> {
+        self.layout.feature_idx.iter().map(|&i| self.columns[i].clone()).collect()
+    }
+
+    /// The next rows, at most `max_rows` of them; `None` once the file has
+    /// no more rows.
+    pub fn next_chunk(&mut self, max_rows: usize) -> Result<Option<Table>> {
+        let path = self.path.as_path();
+        let mut features = Vec::new();
+        let mut labels = self.layout.label_idx.map(|_| Vec::new());
+        let mut n_rows = 0;
+        while n_rows < max_rows && self.csv.read_record(&mut self.record).map_err(|e| csv_error(path, e))? {
+            let record = &self.record;
+            let line = record.position().map(|p| p.line());
+            if record.len() != self.columns.len() {
+                let why = format!("{} cells, but the header has {} columns", record.len(), self.columns.len());
+                return Err(DataError::csv(path, line, None, why));
+            }
+            for &i in &self.layout.feature_idx {
+                let value = parse_number(&record[i], self.allow_nonfinite)
+                    .map_err(|why| DataError::csv(path, line, Some(&self.columns[i]), why))?;
+                features.push(value);
+            }
+            if let (Some(labels), Some(i)) = (labels.as_mut(), self.layout.label_idx) {
+                labels.push(record[i].trim().to_string());
+            }
+            n_rows += 1;
+        }
+        if n_rows == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Table { columns: self.columns.clone(), n_rows, features, feature_names: self.feature_names(), labels }))
+    }
 }
 
 /// A reader that turns every `\r\n` and every lone `\r` into `\n`.
@@ -281,6 +329,34 @@ mod tests {
     }
     fn err_str(text: &str, opts: &CsvOptions) -> String {
         read_str(text, opts).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn chunks_concatenate_to_the_whole_file() {
+        let text = "a,label,b\r\n1,x,2\n3,y,4\n5,x,6\n7,z,8\n9,x,10\n";
+        let opts = CsvOptions::with_label("label");
+        let whole = read_str(text, &opts).unwrap();
+        for size in [1, 2, 3, 5, 100] {
+            let mut stream = CsvStream::from_reader(text.as_bytes(), Path::new("t.csv"), &opts).unwrap();
+            assert_eq!(stream.feature_names(), whole.feature_names);
+            let (mut features, mut labels, mut rows) = (Vec::new(), Vec::new(), 0);
+            while let Some(chunk) = stream.next_chunk(size).unwrap() {
+                assert!(chunk.n_rows <= size);
+                features.extend(chunk.features);
+                labels.extend(chunk.labels.unwrap());
+                rows += chunk.n_rows;
+            }
+            assert_eq!((rows, &features, Some(&labels)), (whole.n_rows, &whole.features, whole.labels.as_ref()), "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn an_error_in_a_later_chunk_names_its_line() {
+        let text = "a,b\n1,2\n3,4\n5,x\n";
+        let mut stream = CsvStream::from_reader(text.as_bytes(), Path::new("t.csv"), &CsvOptions::default()).unwrap();
+        assert_eq!(stream.next_chunk(2).unwrap().unwrap().n_rows, 2);
+        let e = stream.next_chunk(2).unwrap_err().to_string();
+        assert!(e.contains("line 4") && e.contains("\"b\""), "{e}");
     }
 
     #[test]

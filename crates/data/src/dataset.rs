@@ -155,6 +155,13 @@ pub fn load(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<Dataset> {
     }
 }
 
+/// Whether `path` (gzipped or not) holds IDX data rather than CSV text: every
+/// IDX file starts with two zero bytes, and no text file does.
+pub fn is_idx(path: impl AsRef<Path>) -> Result<bool> {
+    let path = path.as_ref();
+    Ok(read_up_to(&mut open(path)?, 2).map_err(|e| DataError::io(path, e))? == [0, 0])
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -54,8 +54,8 @@ pub mod window;
 #[cfg(test)]
 mod testutil;
 
-pub use crate::csv::{read_csv, read_csv_from, CsvOptions, Table};
-pub use dataset::{load, Dataset};
+pub use crate::csv::{read_csv, read_csv_from, CsvOptions, CsvStream, Table};
+pub use dataset::{is_idx, load, Dataset};
 pub use error::{DataError, Result};
 pub use idx::{
     labels_path_for, load_mnist, read_idx_images, read_idx_images_from, read_idx_labels, read_idx_labels_from, read_idx_u8,

@@ -64,9 +64,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
@@ -401,58 +400,7 @@ fn check_layout(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, String>, C
     Ok(metadata)
 }
 
-/// Distinguishes temporary files of concurrent writers within one process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Writes `bytes` to `path` so that `path` holds either its old content or
-/// all of `bytes`, never a mix, even if the process or machine dies midway.
-///
-/// How: write a temporary file `.<name>.tmp.<pid>.<n>` in the *same folder*
-/// (a rename is only atomic within one file system), `sync_all` it so the
-/// data is on disk before the name points at it, then rename it over the
-/// target and sync the folder so the rename itself is durable. On any
-/// error the temporary file is removed and the old file is left untouched.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let file_name =
-        path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("{} does not name a file", path.display())))?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(file_name);
-    temp_name.push(format!(".tmp.{}.{}", std::process::id(), TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
-    let temp = dir.join(temp_name);
-
-    let result = (|| {
-        // `truncate`, not `create_new`: a temporary left by a crashed process
-        // that had the same pid is garbage we may overwrite.
-        let mut file = fs::OpenOptions::new().write(true).create(true).truncate(true).open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        // Best effort: the temporary may not exist if `open` failed.
-        let _ = fs::remove_file(&temp);
-        return result;
-    }
-    sync_dir(dir);
-    Ok(())
-}
-
-/// Flushes a folder's entries to disk so a completed rename survives a power
-/// cut. Best effort: some file systems refuse to fsync folders, and the data
-/// itself is already safe at this point.
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
+pub use crate::atomic::write_atomic;
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@
 //! Adam), `train.rs` (the `fit` loop), `checkpoint.rs` (safetensors, atomic
 //! writes), `tensorboard.rs` (event files).
 
+pub mod atomic;
 pub mod checkpoint;
 pub mod error;
 pub mod init;
