@@ -1,6 +1,7 @@
 //! The command line's error: one readable line and an exit status.
 //! Status 2: bad input or usage (the user can fix the command or the file);
-//! status 1: anything else (a diverging run, a failed write).
+//! status 1: anything else (a diverging run, a failed write); status 130:
+//! interrupted by Ctrl-C (128 + SIGINT, as shells report it).
 
 use std::fmt;
 
@@ -10,22 +11,21 @@ use recon_nn::NnError;
 #[derive(Debug)]
 pub struct CliError {
     pub message: String,
-    pub bad_input: bool,
+    exit_code: i32,
 }
 
 impl CliError {
     pub fn input(message: impl Into<String>) -> Self {
-        CliError { message: message.into(), bad_input: true }
+        CliError { message: message.into(), exit_code: 2 }
     }
     pub fn failure(message: impl Into<String>) -> Self {
-        CliError { message: message.into(), bad_input: false }
+        CliError { message: message.into(), exit_code: 1 }
+    }
+    pub fn interrupted(message: impl Into<String>) -> Self {
+        CliError { message: message.into(), exit_code: 130 }
     }
     pub fn exit_code(&self) -> i32 {
-        if self.bad_input {
-            2
-        } else {
-            1
-        }
+        self.exit_code
     }
 }
 
@@ -45,6 +45,7 @@ impl From<NnError> for CliError {
     fn from(e: NnError) -> Self {
         match e {
             NnError::Diverged { .. } => CliError::failure(e.to_string()),
+            NnError::Interrupted { .. } => CliError::interrupted(e.to_string()),
             _ => CliError::input(e.to_string()),
         }
     }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -182,7 +183,29 @@ struct RunMonitor {
     epochs: usize,
 }
 
+/// Set by the first Ctrl-C; the training loop stops before its next batch.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Ctrl-C once: finish the batch, keep the last whole epoch's checkpoint, and
+/// say how to resume. Ctrl-C twice: exit at once, which is also safe, since
+/// every file is written atomically (at worst the epoch in progress is lost).
+fn catch_ctrl_c() {
+    let installed = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after this batch (Ctrl-C again to stop now)");
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: Ctrl-C will stop training without a message ({e})");
+    }
+}
+
 impl Monitor<Cpu32> for RunMonitor {
+    fn stop_requested(&self) -> bool {
+        STOP.load(Ordering::SeqCst)
+    }
+
     fn batch(&mut self, epoch: usize, batch: usize, batches: usize, loss: f64) {
         if self.quiet {
             return;
@@ -222,12 +245,15 @@ impl Monitor<Cpu32> for RunMonitor {
                 self.tensorboard = None;
             }
         }
-        saved::save(&self.dir.join(run_dir::MODEL), model, Some(opt), log.epoch, &self.meta)?;
+        // model.safetensors last: `--resume` starts from its epoch, so whatever
+        // a kill between these writes leaves newer (metrics, best) is redone,
+        // with the same numbers, by the resumed run.
         let score = log.val_loss.unwrap_or(log.loss);
         if score < self.best {
             self.best = score;
             saved::save(&self.dir.join(run_dir::BEST), model, Some(opt), log.epoch, &self.meta)?;
         }
+        saved::save(&self.dir.join(run_dir::MODEL), model, Some(opt), log.epoch, &self.meta)?;
         Ok(())
     }
 }
@@ -333,7 +359,20 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
     // A resumed run keeps the best epoch it already had.
     let best = best_so_far(&lines);
     let mut monitor = RunMonitor { dir: out.clone(), bar: None, quiet: args.quiet, lines, tensorboard, best, meta, epochs: fit_cfg.epochs };
-    let logs = fit(&mut model, &mut opt, &train, Some(&val), &fit_cfg, start, &mut monitor)?;
+    catch_ctrl_c();
+    let logs = match fit(&mut model, &mut opt, &train, Some(&val), &fit_cfg, start, &mut monitor) {
+        Err(recon_nn::NnError::Interrupted { epoch, batch }) => {
+            if let Some(bar) = monitor.bar.take() {
+                bar.finish_and_clear();
+            }
+            return Err(CliError::interrupted(format!(
+                "interrupted at epoch {epoch}, batch {batch}: {} holds the model after epoch {}; continue with: recon train --resume {0}",
+                out.display(),
+                epoch - 1
+            )));
+        }
+        other => other?,
+    };
     // The threshold `recon score` flags rows with: the 99th percentile of the
     // best model's scores on the training normals.
     let best = crate::model::TrainedModel::load(&out)?;

@@ -225,6 +225,76 @@ fn resume_keeps_the_best_checkpoint_of_an_uninterrupted_run() {
     assert_same_file(&straight.join("threshold.json"), &run.join("threshold.json"), "threshold.json");
 }
 
+/// Starts `recon train` with `args`, waits until `run/metrics.jsonl` has
+/// `epochs` lines, then sends `signal` (`INT` or `KILL`); returns its output.
+fn train_until(args: &[String], run: &Path, epochs: usize, signal: &str) -> std::process::Output {
+    use std::process::Stdio;
+    let child = recon_cmd(args, None).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn recon train");
+    let started = std::time::Instant::now();
+    while !run.join("metrics.jsonl").is_file() || metrics(run).len() < epochs {
+        assert!(started.elapsed().as_secs() < 300, "recon train made no progress in 5 minutes");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let sent = std::process::Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status();
+    assert!(sent.is_ok_and(|s| s.success()), "could not send SIG{signal}");
+    child.wait_with_output().expect("wait for recon train")
+}
+
+#[test]
+fn ctrl_c_stops_at_a_batch_boundary_and_resume_ends_with_the_uninterrupted_weights() {
+    let tmp = TempDir::new("sigint");
+    // Enough epochs that the run is still going when the signal arrives.
+    let mut args = strings(&["train", "--model", "vae"]);
+    args.extend(table_flags());
+    let run = tmp.join("run");
+    let mut long = args.clone();
+    long.extend(strings(&["--epochs", "100000", "--quiet", "--out", &p(&run)]));
+    let out = train_until(&long, &run, 2, "INT");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(130), "Ctrl-C exits with 130; stderr:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("interrupted at epoch") && stderr.contains("--resume"), "the message says how to go on:\n{stderr}");
+    let error_line = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    let (epoch, _) = epoch_and_batch(error_line);
+    let done = curve(&run).len();
+    assert_eq!(done, epoch - 1, "metrics.jsonl holds the finished epochs: {stderr}");
+    assert!(score_table(&run).iter().all(|s| s.is_finite()), "the kept checkpoint scores every row");
+
+    // Resumed to `done + 2` epochs, it matches a run that was never interrupted.
+    let total = (done + 2).to_string();
+    ok(&strings(&["train", "--resume", &p(&run), "--epochs", &total, "--quiet"]));
+    let resumed = tmp.join("resumed");
+    std::fs::rename(&run, &resumed).unwrap();
+    let mut straight = args.clone();
+    straight.extend(strings(&["--epochs", &total]));
+    let straight = train_at_same_path(tmp.path(), "straight", "2", &straight);
+    assert_eq!(curve(&straight).iter().map(|c| c.1).collect::<Vec<_>>(), curve(&resumed).iter().map(|c| c.1).collect::<Vec<_>>());
+    assert_same_file(&straight.join("model.safetensors"), &resumed.join("model.safetensors"), "interrupted + resumed against straight");
+}
+
+#[test]
+fn a_run_killed_at_any_moment_leaves_a_whole_checkpoint_to_resume_from() {
+    let tmp = TempDir::new("sigkill");
+    let mut args = strings(&["train", "--model", "ae", "--quiet"]);
+    args.extend(table_flags());
+    let run = tmp.join("run");
+    let mut long = args.clone();
+    long.extend(strings(&["--epochs", "100000", "--out", &p(&run)]));
+    // SIGKILL cannot be caught: whatever file was being written must still be whole.
+    let out = train_until(&long, &run, 3, "KILL");
+    assert_ne!(out.status.code(), Some(0));
+    for name in ["model.safetensors", "best.safetensors"] {
+        safetensors_header(&run.join(name));
+    }
+    assert!(score_table(&run).iter().all(|s| s.is_finite()));
+    let header = safetensors_header(&run.join("model.safetensors"));
+    let epoch: usize = header["__metadata__"]["epoch"].as_str().and_then(|e| e.parse().ok()).expect("the checkpoint names its epoch");
+    assert!(epoch >= 2, "the checkpoint is at least as new as the second epoch: {epoch}");
+    let total = (epoch + 1).to_string();
+    ok(&strings(&["train", "--resume", &p(&run), "--epochs", &total, "--quiet"]));
+    assert_eq!(curve(&run).len(), epoch + 1, "the resumed run continues from the checkpoint's epoch");
+}
+
 /// The epoch and batch a divergence message names ("... at epoch E, batch B ...").
 fn epoch_and_batch(message: &str) -> (usize, usize) {
     let num_after = |word: &str| -> usize {

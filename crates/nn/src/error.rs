@@ -14,6 +14,12 @@ pub enum NnError {
         batch: usize,
         loss: f64,
     },
+    /// The monitor asked the loop to stop (Ctrl-C) before `batch` of `epoch`
+    /// was trained; the epochs before `epoch` are complete.
+    Interrupted {
+        epoch: usize,
+        batch: usize,
+    },
     /// A configuration that cannot work (a layer size of 0, an unknown preset).
     Config(String),
     Io(String),
@@ -26,6 +32,7 @@ impl fmt::Display for NnError {
             NnError::Diverged { epoch, batch, loss } => {
                 write!(f, "training diverged: the loss became {loss} at epoch {epoch}, batch {batch}; try a smaller learning rate (--lr)")
             }
+            NnError::Interrupted { epoch, batch } => write!(f, "interrupted at epoch {epoch}, batch {batch}"),
             NnError::Config(m) => write!(f, "invalid model configuration: {m}"),
             NnError::Io(m) => write!(f, "{m}"),
         }

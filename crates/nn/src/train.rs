@@ -53,6 +53,12 @@ pub trait Monitor<B: Backend> {
     fn epoch(&mut self, _log: &EpochLog, _model: &Autoencoder<B>, _opt: &Optimizer<B>) -> Result<()> {
         Ok(())
     }
+    /// Asked before every batch: `true` ends the run with
+    /// [`NnError::Interrupted`], leaving the model as the last finished batch
+    /// left it (the command line keeps only whole epochs: its checkpoint).
+    fn stop_requested(&self) -> bool {
+        false
+    }
 }
 
 /// A monitor that does nothing.
@@ -123,6 +129,9 @@ pub fn fit<B: Backend>(
         let order = epoch_order(cfg.seed, epoch, n);
         let mut sum = 0.0;
         for (b, rows) in order.chunks(cfg.batch_size).enumerate() {
+            if monitor.stop_requested() {
+                return Err(NnError::Interrupted { epoch: epoch + 1, batch: b + 1 });
+            }
             let xb = train.gather_rows(rows)?;
             // The tape and its saved tensors end with this block, so the
             // update below finds the parameters' storage unshared and writes
