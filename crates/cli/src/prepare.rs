@@ -93,6 +93,9 @@ pub fn is_images(data: &Dataset) -> bool {
     data.row_shape.len() == 3
 }
 
+/// The fewest normal rows `recon train` fits a model on.
+pub const MIN_TRAIN_ROWS: usize = 2;
+
 pub fn prepare(opts: &DataOptions, seed: u64, test_fraction: f64, val_fraction: f64) -> Result<Prepared> {
     let Labelled { data, is_normal, has_labels, .. } = load_labelled(opts)?;
     if has_labels && !is_normal.iter().any(|&n| n) {
@@ -107,8 +110,14 @@ pub fn prepare(opts: &DataOptions, seed: u64, test_fraction: f64, val_fraction: 
         if has_labels { stratified_split(&is_normal, test_fraction, seed)? } else { random_split(data.n_rows, test_fraction, seed)? };
     let normals: Vec<usize> = split.train.iter().copied().filter(|&r| is_normal[r]).collect();
     let fit = validation_split(&normals, val_fraction, seed)?;
-    if fit.train.is_empty() {
-        return Err(CliError::input(format!("{}: no normal rows are left to train on", opts.path.display())));
+    // One row cannot be scaled (its spread is zero) nor tell a model anything
+    // a threshold could use: refuse it rather than train a model that scores 0.
+    if fit.train.len() < MIN_TRAIN_ROWS {
+        return Err(CliError::input(format!(
+            "{}: {} normal row(s) left to train on after holding out test and validation rows; training needs at least {MIN_TRAIN_ROWS}",
+            opts.path.display(),
+            fit.train.len()
+        )));
     }
     let (data, scaler) = if is_images(&data) {
         (data, None)

@@ -36,15 +36,76 @@ fn bad_train_table(extra: &[&str], needles: &[&str]) {
 }
 
 #[test]
-fn malformed_csv_files_are_refused() {
-    bad_train(&corpus("empty.csv"), &[], &["empty.csv", "empty"]);
-    bad_train(&corpus("header_only.csv"), &[], &["header_only.csv", "no data rows"]);
-    bad_train(&corpus("ragged.csv"), &[], &["ragged.csv", "line 3"]);
-    bad_train(&corpus("ragged_long.csv"), &[], &["ragged_long.csv", "line 3"]);
-    bad_train(&corpus("non_numeric.csv"), &[], &["non_numeric.csv", "line 3", "\"b\"", "abc"]);
-    bad_train(&corpus("nan.csv"), &[], &["nan.csv", "line 3", "\"b\"", "NaN"]);
-    bad_train(&corpus("inf.csv"), &[], &["inf.csv", "line 3", "\"c\"", "inf"]);
+fn a_missing_data_file_is_refused() {
     bad_train(&repo().join("tests/corpus/no-such-file.csv"), &[], &["no-such-file.csv"]);
+}
+
+/// A good file in the corpus' layout (`a,b,c,target`): 40 rows, 8 of them
+/// anomalies, written to `dir/good.csv`.
+fn good_corpus_table(dir: &Path) -> PathBuf {
+    let mut text = String::from("a,b,c,target\n");
+    for i in 0..40 {
+        let t = i as f64 * 0.3;
+        let anomaly = i % 5 == 4;
+        let shift = if anomaly { 4.0 } else { 0.0 };
+        text += &format!("{:.4},{:.4},{:.4},{}\n", t.sin() + shift, t.cos(), (2.0 * t).sin(), if anomaly { 0 } else { 1 });
+    }
+    let path = dir.join("good.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Every command on every malformed corpus file: `score` and `eval` with a
+/// model trained on a good file of the same layout, `--out` paths that must
+/// not appear.
+#[test]
+fn every_command_refuses_every_malformed_csv_file() {
+    let tmp = TempDir::new("corpus-all");
+    let run = tmp.join("run");
+    ok(&with_paths(
+        words("train --label-col target --normal-label 1 --epochs 2 --quiet"),
+        &[("--data", &good_corpus_table(tmp.path())), ("--out", &run)],
+    ));
+    let cases: [(&str, &[&str]); 7] = [
+        ("empty.csv", &["empty"]),
+        ("header_only.csv", &["no data rows"]),
+        ("ragged.csv", &["line 3"]),
+        ("ragged_long.csv", &["line 3"]),
+        ("non_numeric.csv", &["line 3", "\"b\"", "abc"]),
+        ("nan.csv", &["line 3", "\"b\"", "NaN"]),
+        ("inf.csv", &["line 3", "\"c\"", "inf"]),
+    ];
+    let scores = tmp.join("scores.csv");
+    let report = tmp.join("report");
+    for (file, needles) in cases {
+        let data = corpus(file);
+        let mut needles = needles.to_vec();
+        needles.push(file);
+        bad_train(&data, &[], &needles);
+        bad(&with_paths(strings(&["score"]), &[("--model", &run), ("--data", &data), ("--out", &scores)]), &needles);
+        bad(&with_paths(strings(&["score", "--per-feature"]), &[("--model", &run), ("--data", &data)]), &needles);
+        bad(&with_paths(strings(&["eval"]), &[("--model", &run), ("--data", &data), ("--out", &report)]), &needles);
+        assert!(!scores.exists() && !report.exists(), "{file}: an output was written although the command failed");
+    }
+    assert_eq!(listing(tmp.path()), ["good.csv", "run"], "nothing else was written");
+}
+
+#[test]
+fn a_single_row_is_too_few_to_train_on_but_can_be_scored() {
+    let tmp = TempDir::new("single-row");
+    let one = tmp.join("one.csv");
+    std::fs::write(&one, "a,b,c,target\n0.5,1.5,-2,1\n").unwrap();
+    bad_train(&one, &[], &["one.csv", "1 normal row", "at least 2"]);
+    let run = tmp.join("run");
+    ok(&with_paths(
+        words("train --label-col target --normal-label 1 --epochs 1 --quiet"),
+        &[("--data", &good_corpus_table(tmp.path())), ("--out", &run)],
+    ));
+    let out = ok(&with_paths(strings(&["score"]), &[("--model", &run), ("--data", &one)]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "a header and one row: {out}");
+    let score: f64 = csv_fields(lines[1])[1].parse().unwrap();
+    assert!(score.is_finite() && score >= 0.0, "{out}");
 }
 
 #[test]
@@ -224,6 +285,38 @@ fn a_checkpoint_with_a_corrupted_header_is_refused() {
     );
     // Not a checkpoint at all.
     broken_checkpoint("not-safetensors", |_| b"hello".to_vec(), &["safetensors"]);
+}
+
+/// Rewrites the JSON header of a safetensors file with `edit` (the data is kept as it is).
+fn edit_header(bytes: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    edit(&mut header);
+    let mut text = serde_json::to_vec(&header).unwrap();
+    // Keep the header's length so the data offsets stay valid (safetensors pads with spaces).
+    assert!(text.len() <= n, "the edited header grew");
+    text.resize(n, b' ');
+    let mut out = (n as u64).to_le_bytes().to_vec();
+    out.extend(text);
+    out.extend_from_slice(&bytes[8 + n..]);
+    out
+}
+
+#[test]
+fn a_checkpoint_with_a_wrong_dtype_or_shape_is_refused() {
+    // Same bytes, read as int32: a valid safetensors file Recon must not misread.
+    broken_checkpoint("dtype", |b| edit_header(b, |h| h["decoder.0.bias"]["dtype"] = "I32".into()), &["decoder.0.bias", "I32", "F32"]);
+    // A weight's two axes swapped: the same number of values, the wrong layout.
+    broken_checkpoint(
+        "shape",
+        |b| {
+            edit_header(b, |h| {
+                let s = h["decoder.0.weight"]["shape"].as_array().unwrap().clone();
+                h["decoder.0.weight"]["shape"] = serde_json::Value::Array(s.into_iter().rev().collect());
+            })
+        },
+        &["decoder.0.weight", "shape"],
+    );
 }
 
 /// A tiny valid MNIST-style pair of files (`n` images of 4x4) in `dir`; returns the images path.
