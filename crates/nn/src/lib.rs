@@ -5,12 +5,15 @@
 //!
 //! Files: `params.rs` (named parameters), `init.rs` (Glorot), `layers/` (one
 //! layer per file), `models/` (the six presets), `optim/` (SGD, RMSprop,
-//! Adam), `train.rs` (the `fit` loop), `checkpoint.rs` (safetensors, atomic
-//! writes), `tensorboard.rs` (event files).
+//! Adam), `train.rs` (the `fit` loop), `score.rs` (anomaly scores),
+//! `infer.rs` (the tape-free path that computes them for dense models),
+//! `checkpoint.rs` (safetensors, atomic writes), `tensorboard.rs` (event
+//! files).
 
 pub mod atomic;
 pub mod checkpoint;
 pub mod error;
+pub mod infer;
 pub mod init;
 pub mod layers;
 pub mod models;

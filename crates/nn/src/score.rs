@@ -50,7 +50,23 @@ fn row_means<B: Backend>(t: &Tensor<B>) -> Result<Vec<f64>> {
 
 impl<B: Backend> Autoencoder<B> {
     /// One score per row of `x` (`[rows, features]`, scaled like the training data).
+    ///
+    /// Dense models take the tape-free path of `crate::infer`, which gives
+    /// the same numbers as `score_with_tape` to the last bit, faster.
     pub fn score(&self, x: &Tensor<B>, metric: ErrorMetric) -> Result<Vec<f64>> {
+        match self.dense_chain() {
+            Some(chain) => {
+                self.check_input(x)?;
+                crate::infer::score_dense(&self.params, &chain, x, metric)
+            }
+            None => self.score_with_tape(x, metric),
+        }
+    }
+
+    /// `score` written with `reconstruct` and tensor arithmetic (a no-grad
+    /// tape): the reference the lean path is tested against, and the path
+    /// of the conv models.
+    pub fn score_with_tape(&self, x: &Tensor<B>, metric: ErrorMetric) -> Result<Vec<f64>> {
         batched(x, |xb| {
             let diff = xb.sub(&self.reconstruct(xb)?)?;
             row_means(&match metric {

@@ -58,4 +58,7 @@ impl<B: Backend> Layer<B> for Dense {
         }
         Ok(y)
     }
+    fn as_dense(&self) -> Option<&Dense> {
+        Some(self)
+    }
 }

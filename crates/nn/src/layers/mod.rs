@@ -57,4 +57,9 @@ pub trait Layer<B: Backend>: Send + Sync {
     /// One line for model summaries: `dense(29 -> 12, relu)`.
     fn describe(&self) -> String;
     fn forward<'t>(&self, x: &Var<'t, B>, ctx: &mut Ctx<'t, B>) -> Result<Var<'t, B>>;
+    /// The layer as a `Dense`, if it is one: the tape-free inference path
+    /// (`crate::infer`) runs chains of dense layers directly on the backend.
+    fn as_dense(&self) -> Option<&Dense> {
+        None
+    }
 }

@@ -21,7 +21,7 @@ use recon_tensor::{Backend, Tensor};
 use super::build::{build, Built};
 use super::config::{Kind, ModelConfig, ReconLoss};
 use crate::error::{NnError, Result};
-use crate::layers::{Ctx, Layer};
+use crate::layers::{Ctx, Dense, Layer};
 use crate::params::Params;
 
 pub struct Autoencoder<B: Backend> {
@@ -63,7 +63,25 @@ impl<B: Backend> Autoencoder<B> {
         s + &format!("  {} parameters", self.params.count())
     }
 
-    fn check_input(&self, x: &Tensor<B>) -> Result<()> {
+    /// The dense layers from the input to the reconstruction, in order (the
+    /// VAE's `mu` head in the middle), when the model is nothing but such a
+    /// chain: every preset but conv-ae. `reconstruct` is then this chain
+    /// applied to the input, which `crate::infer` runs without a tape.
+    pub(crate) fn dense_chain(&self) -> Option<Vec<&Dense>> {
+        let mut chain = Vec::new();
+        for l in &self.built.encoder.layers {
+            chain.push(l.as_dense()?);
+        }
+        if let Some((mu, _)) = &self.built.heads {
+            chain.push(mu);
+        }
+        for l in &self.built.decoder.layers {
+            chain.push(l.as_dense()?);
+        }
+        Some(chain)
+    }
+
+    pub(crate) fn check_input(&self, x: &Tensor<B>) -> Result<()> {
         let d = self.config.features();
         if x.rank() != 2 || x.shape()[1] != d {
             return Err(NnError::Config(format!("the model expects rows of {d} features, the data has shape {:?}", x.shape())));
