@@ -266,8 +266,9 @@ pub fn load(path: &Path) -> Result<(Vec<NamedArray>, BTreeMap<String, String>), 
     from_bytes(path, &bytes)
 }
 
-/// Parses a whole file held in memory; `path` is only used in error messages.
-fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Vec<NamedArray>, BTreeMap<String, String>), CheckpointError> {
+/// [`load`] of a whole file held in memory; `path` is only used in error
+/// messages. Never panics, whatever the bytes are.
+pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Vec<NamedArray>, BTreeMap<String, String>), CheckpointError> {
     // Our own checks first: precise messages, and only well-formed headers
     // reach the reference reader.
     let metadata = check_layout(path, bytes)?;

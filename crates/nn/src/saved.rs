@@ -70,11 +70,32 @@ pub struct Loaded<B: Backend> {
 /// Rebuilds the model (and optimizer) saved in `path` on `backend`. Every
 /// array must be present with the shape the configuration implies.
 pub fn load<B: Backend>(path: &Path, backend: &B) -> Result<Loaded<B>> {
+    let file = checkpoint::load(path).map_err(|e| NnError::Io(e.to_string()))?;
+    rebuild(path, file, backend)
+}
+
+/// [`load`] of a whole file held in memory; `path` only names it in errors.
+/// Never panics, whatever the bytes are.
+pub fn from_bytes<B: Backend>(path: &Path, bytes: &[u8], backend: &B) -> Result<Loaded<B>> {
+    let file = checkpoint::from_bytes(path, bytes).map_err(|e| NnError::Io(e.to_string()))?;
+    rebuild(path, file, backend)
+}
+
+/// The model and optimizer from a checkpoint's arrays and metadata.
+fn rebuild<B: Backend>(path: &Path, file: (Vec<NamedArray>, BTreeMap<String, String>), backend: &B) -> Result<Loaded<B>> {
     let bad = |why: String| NnError::Io(format!("checkpoint {}: {why}", path.display()));
-    let (arrays, metadata) = checkpoint::load(path).map_err(|e| NnError::Io(e.to_string()))?;
+    let (arrays, metadata) = file;
     let config_json =
         metadata.get("config").ok_or_else(|| bad("no model configuration in its metadata (not a Recon checkpoint?)".into()))?;
     let config = ModelConfig::from_json(config_json).map_err(|e| bad(e.to_string()))?;
+    // The sizes in the configuration come from the file: check that the file
+    // holds at least that many values before building (allocating) the model,
+    // so a small file cannot ask for gigabytes.
+    let stored: usize = arrays.iter().map(|a| a.data.len()).sum();
+    let needed = config.param_count().unwrap_or(usize::MAX);
+    if needed > stored {
+        return Err(bad(format!("its configuration needs {needed} parameters but the file holds only {stored} values")));
+    }
     let epoch = metadata.get("epoch").and_then(|e| e.parse().ok()).unwrap_or(0);
     let mut by_name: BTreeMap<&str, &NamedArray> = arrays.iter().map(|a| (a.name.as_str(), a)).collect();
     let mut take = |name: &str, like: &Tensor<B>| -> Result<Tensor<B>> {

@@ -88,6 +88,44 @@ fn conv<B: Backend>(c: &ModelConfig, params: &mut Params<B>, rng: &mut StdRng) -
     Ok(Built { encoder: e, decoder: d, heads: None, logvar_out: None })
 }
 
+/// The number of scalar parameters [`build`] creates for `c`, worked out from
+/// the sizes alone (nothing is allocated), or `None` when it overflows.
+/// Mirrors `dense` and `conv` above; a test checks that it matches.
+pub fn param_count(c: &ModelConfig) -> Option<usize> {
+    // A layer of `weights` (a product of sizes) plus `bias` values.
+    let layer = |sizes: &[usize], bias: usize| sizes.iter().try_fold(1usize, |acc, &s| acc.checked_mul(s))?.checked_add(bias);
+    let d = c.input.iter().try_fold(1usize, |acc, &s| acc.checked_mul(s))?;
+    let mut layers: Vec<Option<usize>> = Vec::new();
+    if c.is_conv() {
+        let ch = c.input[0];
+        for (i, o) in [(ch, 16), (16, 8), (8, 8), (8, 8), (8, 8), (8, 16), (16, ch)] {
+            layers.push(layer(&[o, i, 3, 3], o));
+        }
+    } else {
+        let mut widths = vec![d];
+        widths.extend(&c.hidden);
+        let last = *widths.last().unwrap_or(&d);
+        for w in widths.windows(2) {
+            layers.push(layer(&[w[1], w[0]], w[1]));
+        }
+        let heads = if c.kind == super::Kind::Vae { 2 } else { 1 };
+        for _ in 0..heads {
+            layers.push(layer(&[c.latent, last], c.latent));
+        }
+        let mut back: Vec<usize> = vec![c.latent];
+        back.extend(c.hidden.iter().rev());
+        for w in back.windows(2) {
+            layers.push(layer(&[w[1], w[0]], w[1]));
+        }
+        let top = *back.last().unwrap_or(&c.latent);
+        let outputs = if c.kind == super::Kind::Vae && c.gaussian_decoder { 2 } else { 1 };
+        for _ in 0..outputs {
+            layers.push(layer(&[d, top], d));
+        }
+    }
+    layers.into_iter().try_fold(0usize, |acc, n| acc.checked_add(n?))
+}
+
 pub fn build<B: Backend>(c: &ModelConfig, params: &mut Params<B>, rng: &mut StdRng) -> Result<Built<B>> {
     if c.is_conv() {
         conv(c, params, rng)

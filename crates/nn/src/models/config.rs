@@ -118,9 +118,21 @@ impl ModelConfig {
         self.input.len() == 3 && matches!(self.kind, Kind::ConvAe | Kind::DenoisingAe)
     }
 
+    /// The number of scalar parameters the model has, worked out from the
+    /// sizes alone (nothing is allocated), or `None` when it overflows.
+    pub fn param_count(&self) -> Option<usize> {
+        super::build::param_count(self)
+    }
+
     pub fn validate(&self) -> Result<()> {
         if self.input.is_empty() || self.input.contains(&0) {
             return Err(NnError::Config(format!("input shape {:?} has no features", self.input)));
+        }
+        // The sizes may come from a file: products that overflow would panic
+        // (debug) or wrap (release) in `features()` and the layer shapes.
+        if self.input.iter().try_fold(1usize, |acc, &s| acc.checked_mul(s)).is_none() || self.param_count().is_none() {
+            let why = format!("sizes too large: input {:?}, hidden {:?}, latent {}", self.input, self.hidden, self.latent);
+            return Err(NnError::Config(why));
         }
         if self.latent == 0 || self.hidden.contains(&0) {
             return Err(NnError::Config(format!("layer sizes must be positive: hidden {:?}, latent {}", self.hidden, self.latent)));

@@ -1,0 +1,65 @@
+//! Replays every input the fuzz targets of `fuzz/` ever crashed on (kept in
+//! `tests/corpus/fuzz/checkpoint/` and `tests/corpus/fuzz/model_config/`):
+//! each checkpoint through `checkpoint::load` and `saved::load` (the path
+//! `recon score --model` takes), each configuration through
+//! `ModelConfig::from_json`. Every one must come back as `Ok` or `Err`,
+//! never a panic, an abort or an allocation sized by the file's claims.
+
+use std::path::{Path, PathBuf};
+
+use recon_nn::{checkpoint, saved, ModelConfig};
+use recon_tensor::Cpu32;
+
+/// The inputs of one target, sorted; a folder's README is not one.
+fn inputs(target: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/fuzz").join(target);
+    // A target that never crashed has no folder (git keeps no empty ones).
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> =
+        entries.map(|e| e.unwrap().path()).filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "md")).collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn checkpoints_that_crashed_the_fuzzer_are_errors_or_models() {
+    let files = inputs("checkpoint");
+    assert!(!files.is_empty());
+    for path in files {
+        if let Ok((arrays, _)) = checkpoint::load(&path) {
+            for a in &arrays {
+                assert_eq!(a.data.len(), a.shape.iter().product::<usize>(), "{}", path.display());
+            }
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let from_file = saved::load(&path, &Cpu32::new()).map(|_| ()).map_err(|e| e.to_string());
+        let from_memory = saved::from_bytes(&path, &bytes, &Cpu32::new()).map(|_| ()).map_err(|e| e.to_string());
+        assert_eq!(from_file, from_memory, "{}", path.display());
+    }
+}
+
+#[test]
+fn configurations_that_crashed_the_fuzzer_are_errors_or_countable() {
+    let files = inputs("model_config");
+    assert!(!files.is_empty());
+    for path in files {
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        if let Ok(c) = ModelConfig::from_json(&text) {
+            assert!(c.param_count().is_some(), "{}: a valid configuration must have a parameter count", path.display());
+        }
+    }
+}
+
+/// The three hand-made regressions of `tests/corpus/fuzz/checkpoint/` fail
+/// with a message naming the problem, before anything is allocated.
+#[test]
+fn oversized_configurations_are_refused_with_a_reason() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/fuzz/checkpoint");
+    let load = |name: &str| saved::load(&dir.join(name), &Cpu32::new()).err().expect("refused").to_string();
+    let e = load("input_product_overflows.safetensors");
+    assert!(e.contains("sizes too large"), "{e}");
+    let e = load("hidden_weights_overflow.safetensors");
+    assert!(e.contains("sizes too large"), "{e}");
+    let e = load("latent_1e12.safetensors");
+    assert!(e.contains("needs 11000000000005 parameters but the file holds only 10 values"), "{e}");
+}
