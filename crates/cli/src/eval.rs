@@ -16,8 +16,9 @@ use recon_detect::{evaluate, precision_recall_curve, roc_curve, Evaluation, Thre
 use recon_nn::score::ErrorMetric;
 use recon_nn::{Autoencoder, Kind};
 use recon_report::{EpochPoint, ImageSet, ReportData, ThresholdRow};
-use recon_tensor::{Cpu32, Tensor};
+use recon_tensor::{Backend, Tensor};
 
+use crate::device::{self, Device};
 use crate::error::{CliError, Result};
 use crate::latent::pca2;
 use crate::model::TrainedModel;
@@ -58,13 +59,19 @@ pub struct EvalArgs {
 const SHOWN: usize = 8;
 
 pub fn run(args: EvalArgs) -> Result<()> {
-    crate::train::check_device(&args.device)?;
+    match device::open(&args.device)? {
+        Device::Cpu(cpu) => run_on(&args, &cpu),
+        Device::Cuda(gpu) => run_on(&args, &gpu),
+    }
+}
+
+fn run_on<B: Backend<Elem = f32>>(args: &EvalArgs, backend: &B) -> Result<()> {
     if let Some(out) = &args.out {
         if out.exists() && !out.is_dir() {
             return Err(CliError::input(format!("--out {} exists and is not a folder", out.display())));
         }
     }
-    let mut trained = TrainedModel::load(&args.model)?;
+    let mut trained = TrainedModel::load(&args.model, backend)?;
     if args.label_col.is_some() {
         trained.data.label_col = args.label_col.clone();
     }
@@ -90,14 +97,13 @@ pub fn run(args: EvalArgs) -> Result<()> {
             trained.data.normal_label.as_deref().unwrap_or("")
         )));
     }
-    let cpu = Cpu32::new();
     let (selected, which) = if rows.points.is_some() {
         let all: Vec<usize> = (0..rows.data.n_rows).collect();
         (all, "every time point of the series (scored by the windows covering it)".to_string())
     } else {
-        select_rows(&trained, &args, &is_anomaly_all)?
+        select_rows(&trained, args, &is_anomaly_all)?
     };
-    let x = rows.data.to_matrix(&cpu, &selected)?;
+    let x = rows.data.to_matrix(backend, &selected)?;
     let mut is_anomaly: Vec<bool> = selected.iter().map(|&r| is_anomaly_all[r]).collect();
     let mut scores = trained.model.score(&x, ErrorMetric::Mse)?;
     if let Some(p) = &rows.points {
@@ -159,7 +165,7 @@ fn file_name(p: &Path) -> String {
 
 /// The rows to evaluate: the held-out test rows when `data` is the training
 /// file, else all rows. Returns them and a phrase saying which they are.
-fn select_rows(trained: &TrainedModel, args: &EvalArgs, is_anomaly: &[bool]) -> Result<(Vec<usize>, String)> {
+fn select_rows<B: Backend>(trained: &TrainedModel<B>, args: &EvalArgs, is_anomaly: &[bool]) -> Result<(Vec<usize>, String)> {
     let all: Vec<usize> = (0..is_anomaly.len()).collect();
     let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y);
     if args.all_rows || !same(&args.data, &trained.data.path) || trained.train_args.is_none() {
@@ -174,7 +180,7 @@ fn select_rows(trained: &TrainedModel, args: &EvalArgs, is_anomaly: &[bool]) -> 
 }
 
 /// For a VAE: the ROC AUC of each of its five scores on these rows.
-fn vae_comparison(model: &Autoencoder<Cpu32>, x: &Tensor<Cpu32>, is_anomaly: &[bool]) -> Result<Vec<(&'static str, Option<f64>)>> {
+fn vae_comparison<B: Backend>(model: &Autoencoder<B>, x: &Tensor<B>, is_anomaly: &[bool]) -> Result<Vec<(&'static str, Option<f64>)>> {
     if model.config.kind != Kind::Vae {
         return Ok(Vec::new());
     }
@@ -184,10 +190,10 @@ fn vae_comparison(model: &Autoencoder<Cpu32>, x: &Tensor<Cpu32>, is_anomaly: &[b
 
 /// Everything the HTML report shows.
 #[allow(clippy::too_many_arguments)]
-fn report_data(
-    trained: &TrainedModel,
+fn report_data<B: Backend<Elem = f32>>(
+    trained: &TrainedModel<B>,
     run: &Path,
-    x: &Tensor<Cpu32>,
+    x: &Tensor<B>,
     scores: &[f64],
     is_anomaly: &[bool],
     ev: &Evaluation,
@@ -270,12 +276,12 @@ fn report_data(
 
 /// Inputs and reconstructions of the first test images, noisy versions for a
 /// denoising model, and the most anomalous images.
-fn images(model: &Autoencoder<Cpu32>, x: &Tensor<Cpu32>, scores: &[f64]) -> Result<ImageSet> {
+fn images<B: Backend<Elem = f32>>(model: &Autoencoder<B>, x: &Tensor<B>, scores: &[f64]) -> Result<ImageSet> {
     let (h, w) = (model.config.input[1], model.config.input[2]);
     let d = h * w * model.config.input[0];
     let n = x.shape()[0].min(SHOWN);
     let first = x.slice_rows(0, n)?;
-    let rows = |t: &Tensor<Cpu32>| -> Result<Vec<Vec<f32>>> { Ok(t.to_vec()?.chunks(d).map(|c| c.to_vec()).collect()) };
+    let rows = |t: &Tensor<B>| -> Result<Vec<Vec<f32>>> { Ok(t.to_vec()?.chunks(d).map(|c| c.to_vec()).collect()) };
     let (shown_in, noisy) = if model.config.noise > 0.0 {
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
         let noise = Tensor::rand_normal(x.backend(), first.shape(), 0.0, model.config.noise, &mut rng)?;

@@ -3,6 +3,7 @@
 
 mod alloc;
 mod demo;
+mod device;
 mod error;
 mod eval;
 mod latent;

@@ -8,14 +8,14 @@ use recon_data::{Dataset, Scaler};
 use recon_detect::Threshold;
 use recon_nn::saved;
 use recon_nn::Autoencoder;
-use recon_tensor::Cpu32;
+use recon_tensor::Backend;
 
 use crate::error::{CliError, Result};
 use crate::prepare::{load_labelled, DataOptions, PointMap};
 use crate::run_dir;
 
-pub struct TrainedModel {
-    pub model: Autoencoder<Cpu32>,
+pub struct TrainedModel<B: Backend> {
+    pub model: Autoencoder<B>,
     pub scaler: Option<Scaler>,
     pub data: DataOptions,
     pub feature_names: Vec<String>,
@@ -50,13 +50,14 @@ fn csv_has_column(path: &Path, column: &str) -> bool {
     first.trim_start_matches('\u{feff}').split(',').any(|c| c.trim().trim_matches('"') == column)
 }
 
-impl TrainedModel {
-    /// The run folder's best checkpoint (lowest validation loss), or its last.
-    pub fn load(dir: &Path) -> Result<Self> {
+impl<B: Backend> TrainedModel<B> {
+    /// The run folder's best checkpoint (lowest validation loss), or its last,
+    /// with its parameters on `backend`.
+    pub fn load(dir: &Path, backend: &B) -> Result<Self> {
         let last = run_dir::model_path(dir)?;
         let best = dir.join(run_dir::BEST);
         let path = if best.is_file() { best } else { last };
-        let loaded = saved::load(&path, &Cpu32::new())?;
+        let loaded = saved::load(&path, backend)?;
         let meta = &loaded.metadata;
         let data: DataOptions = json(&path, "data", meta.get("data"))?;
         let feature_names: Vec<String> = json(&path, "feature_names", meta.get("feature_names"))?;

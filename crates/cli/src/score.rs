@@ -11,8 +11,9 @@ use clap::Args;
 use recon_data::{CsvOptions, CsvStream};
 use recon_nn::atomic::AtomicFile;
 use recon_nn::score::ErrorMetric;
-use recon_tensor::{Cpu32, Tensor};
+use recon_tensor::{Backend, Tensor};
 
+use crate::device::{self, Device};
 use crate::error::{CliError, Result};
 use crate::model::TrainedModel;
 use crate::run_dir;
@@ -50,12 +51,18 @@ pub fn parse_metric(s: &str) -> Result<ErrorMetric> {
 }
 
 pub fn run(args: ScoreArgs) -> Result<()> {
-    crate::train::check_device(&args.device)?;
+    match device::open(&args.device)? {
+        Device::Cpu(cpu) => run_on(&args, &cpu),
+        Device::Cuda(gpu) => run_on(&args, &gpu),
+    }
+}
+
+fn run_on<B: Backend<Elem = f32>>(args: &ScoreArgs, backend: &B) -> Result<()> {
     let metric = parse_metric(&args.metric)?;
     if let Some(out) = &args.out {
         run_dir::check_writable(out)?;
     }
-    let trained = TrainedModel::load(&args.model)?;
+    let trained = TrainedModel::load(&args.model, backend)?;
     // The output goes to a temporary file beside `--out` and takes its name
     // only once every row is scored: an error midway leaves the old file.
     let sink = match &args.out {
@@ -65,9 +72,9 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     let mut w =
         ScoreWriter { out: sink, threshold: trained.threshold.as_ref().map(|t| t.value), names: Vec::new(), rows: 0, closed: false };
     if !crate::eval::is_idx(&args.data) && trained.data.window.is_none() {
-        score_stream(&trained, &args, metric, &mut w)?;
+        score_stream(&trained, args, metric, &mut w)?;
     } else {
-        score_whole(&trained, &args, metric, &mut w)?;
+        score_whole(&trained, args, metric, &mut w)?;
     }
     let rows = w.rows;
     w.finish()?;
@@ -83,17 +90,22 @@ const CHUNK_ROWS: usize = 4096;
 
 /// A CSV table, read, scaled and scored a chunk at a time, so a file larger
 /// than memory is scored in constant memory.
-fn score_stream(trained: &TrainedModel, args: &ScoreArgs, metric: ErrorMetric, w: &mut ScoreWriter) -> Result<()> {
+fn score_stream<B: Backend<Elem = f32>>(
+    trained: &TrainedModel<B>,
+    args: &ScoreArgs,
+    metric: ErrorMetric,
+    w: &mut ScoreWriter,
+) -> Result<()> {
     let opts = CsvOptions { label_col: trained.label_col_in(&args.data), drop: trained.data.drop.clone(), ..Default::default() };
     let mut stream = CsvStream::open(&args.data, &opts)?;
     let names = stream.feature_names();
     trained.check_features(&args.data, &names, names.len(), false)?;
     w.header(&names, args.per_feature)?;
-    let cpu = Cpu32::new();
+    let backend = trained.model.params.backend();
     let mut any = false;
     while let Some(chunk) = stream.next_chunk(CHUNK_ROWS)? {
         any = true;
-        let x = Tensor::from_vec(&cpu, trained.scale(chunk.features)?, &[chunk.n_rows, names.len()])?;
+        let x = Tensor::from_vec(backend, trained.scale(chunk.features)?, &[chunk.n_rows, names.len()])?;
         let scores = trained.model.score(&x, metric)?;
         let per_feature = if args.per_feature { Some(trained.model.per_feature_errors(&x)?.to_f64_vec()?) } else { None };
         w.rows(&scores, per_feature.as_deref())?;
@@ -108,10 +120,15 @@ fn score_stream(trained: &TrainedModel, args: &ScoreArgs, metric: ErrorMetric, w
 }
 
 /// Files read whole: IDX images, and time series (windows span chunk borders).
-fn score_whole(trained: &TrainedModel, args: &ScoreArgs, metric: ErrorMetric, w: &mut ScoreWriter) -> Result<()> {
+fn score_whole<B: Backend<Elem = f32>>(
+    trained: &TrainedModel<B>,
+    args: &ScoreArgs,
+    metric: ErrorMetric,
+    w: &mut ScoreWriter,
+) -> Result<()> {
     let rows = trained.rows(&args.data, false)?;
     let all: Vec<usize> = (0..rows.data.n_rows).collect();
-    let x = rows.data.to_matrix(&Cpu32::new(), &all)?;
+    let x = rows.data.to_matrix(trained.model.params.backend(), &all)?;
     let mut scores = trained.model.score(&x, metric)?;
     let mut per_feature = if args.per_feature { Some(trained.model.per_feature_errors(&x)?.to_f64_vec()?) } else { None };
     if let Some(p) = &rows.points {

@@ -15,9 +15,10 @@ use recon_nn::score::ErrorMetric;
 use recon_nn::tensorboard::EventWriter;
 use recon_nn::train::{fit, EpochLog, FitConfig, Monitor};
 use recon_nn::{Autoencoder, Kind, ModelConfig, Optimizer, OptimizerConfig};
-use recon_tensor::Cpu32;
+use recon_tensor::Backend;
 use serde::{Deserialize, Serialize};
 
+use crate::device::{self, Device};
 use crate::error::{CliError, Result};
 use crate::prepare::{prepare, DataOptions};
 use crate::run_dir;
@@ -162,15 +163,6 @@ impl TrainArgs {
     }
 }
 
-/// Refuses devices this build cannot use, in one line.
-pub fn check_device(device: &str) -> Result<()> {
-    match device {
-        "cpu" => Ok(()),
-        "cuda" => Err(CliError::input("--device cuda: this build of recon has no CUDA backend yet; use --device cpu")),
-        other => Err(CliError::input(format!("unknown device '{other}'; choose cpu or cuda"))),
-    }
-}
-
 /// Progress bar, per-epoch line, metrics.jsonl, TensorBoard and checkpoints.
 struct RunMonitor {
     dir: PathBuf,
@@ -201,7 +193,7 @@ fn catch_ctrl_c() {
     }
 }
 
-impl Monitor<Cpu32> for RunMonitor {
+impl<B: Backend> Monitor<B> for RunMonitor {
     fn stop_requested(&self) -> bool {
         STOP.load(Ordering::SeqCst)
     }
@@ -222,7 +214,7 @@ impl Monitor<Cpu32> for RunMonitor {
         bar.set_message(format!("loss {loss:.5}"));
     }
 
-    fn epoch(&mut self, log: &EpochLog, model: &Autoencoder<Cpu32>, opt: &Optimizer<Cpu32>) -> recon_nn::Result<()> {
+    fn epoch(&mut self, log: &EpochLog, model: &Autoencoder<B>, opt: &Optimizer<B>) -> recon_nn::Result<()> {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
@@ -258,11 +250,19 @@ impl Monitor<Cpu32> for RunMonitor {
     }
 }
 
-pub fn run(mut args: TrainArgs) -> Result<()> {
-    // A resumed run takes its flags from the checkpoint (a new --epochs may extend it).
+pub fn run(args: TrainArgs) -> Result<()> {
+    match device::open(&args.device)? {
+        Device::Cpu(cpu) => run_on(args, &cpu),
+        Device::Cuda(gpu) => run_on(args, &gpu),
+    }
+}
+
+fn run_on<B: Backend<Elem = f32>>(mut args: TrainArgs, backend: &B) -> Result<()> {
+    // A resumed run takes its flags from the checkpoint (a new --epochs may
+    // extend it; the device is the one named now).
     let resumed = match &args.resume {
         Some(dir) => {
-            let loaded = saved::load(&run_dir::model_path(dir)?, &Cpu32::new())?;
+            let loaded = saved::load(&run_dir::model_path(dir)?, backend)?;
             let stored = loaded
                 .metadata
                 .get("train_args")
@@ -272,12 +272,12 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
             stored.epochs = args.epochs.or(stored.epochs);
             stored.out = Some(dir.clone());
             stored.quiet = args.quiet;
+            stored.device = args.device.clone();
             args = stored;
             Some(loaded)
         }
         None => None,
     };
-    check_device(&args.device)?;
     let out = args.out.clone().ok_or_else(|| CliError::input("train needs --out DIR (the run folder to write)"))?;
     if resumed.is_none() && out.join(run_dir::MODEL).exists() {
         return Err(CliError::input(format!(
@@ -293,7 +293,6 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
     let fit_cfg = args.fit_config()?;
     let prepared = prepare(&data_opts, args.seed, args.test_fraction, args.val_fraction)?;
     let data = &prepared.data;
-    let cpu = Cpu32::new();
 
     let (mut model, mut opt, start) = match resumed {
         Some(l) => {
@@ -312,7 +311,7 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
                 let hi = rows.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) as f64;
                 config.noise_clip = Some((lo, hi));
             }
-            let model = Autoencoder::new(config, &cpu, args.seed)?;
+            let model = Autoencoder::new(config, backend, args.seed)?;
             let opt = Optimizer::new(args.optimizer_config()?, &model.params)?;
             (model, opt, 0)
         }
@@ -353,8 +352,8 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
             fit_cfg.batch_size
         );
     }
-    let train = data.to_matrix(&cpu, &prepared.train_rows)?;
-    let val = data.to_matrix(&cpu, &prepared.val_rows)?;
+    let train = data.to_matrix(backend, &prepared.train_rows)?;
+    let val = data.to_matrix(backend, &prepared.val_rows)?;
     let tensorboard = EventWriter::create(&out.join(run_dir::TENSORBOARD)).ok();
     // A resumed run keeps the best epoch it already had.
     let best = best_so_far(&lines);
@@ -375,7 +374,7 @@ pub fn run(mut args: TrainArgs) -> Result<()> {
     };
     // The threshold `recon score` flags rows with: the 99th percentile of the
     // best model's scores on the training normals.
-    let best = crate::model::TrainedModel::load(&out)?;
+    let best = crate::model::TrainedModel::load(&out, backend)?;
     let scores = best.model.score(&train, ErrorMetric::Mse)?;
     let threshold = Threshold::percentile(&scores, 99.0).map_err(|e| CliError::failure(e.to_string()))?;
     run_dir::write(&out, run_dir::THRESHOLD, serde_json::to_string_pretty(&threshold).unwrap_or_default().as_bytes())?;
