@@ -75,10 +75,14 @@ pub fn copy_fresh(src: &[f32]) -> Vec<f32> {
 /// chains and the two constants still fit in the 16 vector registers.
 pub const FMA_CHAINS: usize = 12;
 
-/// Which loop `fma_loop` runs on this CPU.
+/// Which loop `fma_loop` runs on this CPU: the widest vectors it has
+/// (matrixmultiply, Recon's GEMM, also picks AVX-512 where there is one).
 pub fn fma_kind() -> &'static str {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::is_x86_feature_detected!("avx512f") {
+            return "AVX-512 FMA (vfmadd, f32x16), 12 chains";
+        }
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             return "AVX2 FMA (vfmadd, f32x8), 12 chains";
         }
@@ -87,8 +91,14 @@ pub fn fma_kind() -> &'static str {
 }
 
 /// Floating-point operations per iteration of `fma_loop` (a fused
-/// multiply-add counts as 2).
+/// multiply-add counts as 2; 16 lanes with AVX-512, else 8).
 pub fn fma_flops_per_iter() -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") {
+            return (FMA_CHAINS * 16 * 2) as f64;
+        }
+    }
     (FMA_CHAINS * 8 * 2) as f64
 }
 
@@ -97,6 +107,10 @@ pub fn fma_flops_per_iter() -> f64 {
 pub fn fma_loop(iters: u64) -> f32 {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { fma_avx512(iters) };
+        }
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             // SAFETY: the CPU supports the features the function is compiled for.
             return unsafe { fma_avx2(iters) };
@@ -124,6 +138,25 @@ unsafe fn fma_avx2(iters: u64) -> f32 {
     let mut lanes = [0.0f32; 8];
     _mm256_storeu_ps(lanes.as_mut_ptr(), s);
     lanes.iter().sum()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn fma_avx512(iters: u64) -> f32 {
+    use std::arch::x86_64::*;
+    let a = _mm512_set1_ps(std::hint::black_box(0.999_999));
+    let b = _mm512_set1_ps(std::hint::black_box(1e-7));
+    let mut acc = [_mm512_set1_ps(1.0); FMA_CHAINS];
+    for _ in 0..iters {
+        for x in acc.iter_mut() {
+            *x = _mm512_fmadd_ps(*x, a, b);
+        }
+    }
+    let mut s = _mm512_setzero_ps();
+    for x in acc {
+        s = _mm512_add_ps(s, x);
+    }
+    _mm512_reduce_add_ps(s)
 }
 
 fn fma_portable(iters: u64) -> f32 {

@@ -186,6 +186,9 @@ pub struct Machine {
     pub rayon_threads: usize,
     pub rustc: String,
     pub date_utc: String,
+    /// The commit measured (`git rev-parse HEAD`), with `+dirty` when the
+    /// working tree has uncommitted changes to tracked files.
+    pub commit: String,
     /// This process's nice value (benchmarks may be run with `nice -n -20`).
     pub nice: Option<i64>,
 }
@@ -209,6 +212,7 @@ impl Machine {
             rayon_threads: rayon::current_num_threads(),
             rustc,
             date_utc: utc_now(),
+            commit: git_commit(),
             nice: std::fs::read_to_string("/proc/self/stat")
                 .ok()
                 .and_then(|s| s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().nth(16).and_then(|v| v.parse().ok()))),
@@ -217,11 +221,12 @@ impl Machine {
 
     pub fn markdown(&self) -> String {
         format!(
-            "- CPU: {} ({} logical CPUs; rayon pool: {} threads)\n- Compiler: {}, `--release`, no `target-cpu` flags (matrixmultiply picks AVX2/FMA at run time)\n- Date: {}; nice value: {}\n",
+            "- CPU: {} ({} logical CPUs; rayon pool: {} threads)\n- Compiler: {}, `--release`, no `target-cpu` flags (matrixmultiply picks its AVX-512 or AVX2/FMA kernel at run time)\n- Commit: {}\n- Date: {}; nice value: {}\n",
             self.cpu,
             self.logical_cpus,
             self.rayon_threads,
             self.rustc,
+            self.commit,
             self.date_utc,
             self.nice.map_or("unknown".into(), |n| n.to_string())
         )
@@ -234,9 +239,51 @@ impl Machine {
             ("rayon_threads", Json::num(self.rayon_threads as f64)),
             ("rustc", Json::str(&self.rustc)),
             ("date_utc", Json::str(&self.date_utc)),
+            ("commit", Json::str(&self.commit)),
             ("nice", Json::opt(self.nice.map(|n| n as f64))),
         ])
     }
+}
+
+/// The checked-out commit, `+dirty` when tracked files have uncommitted
+/// changes, or why it is unknown (a tarball without `.git`, no `git`).
+pub fn git_commit() -> String {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match git(&["rev-parse", "HEAD"]) {
+        Some(hash) if !hash.is_empty() => {
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+            if dirty {
+                format!("{hash}+dirty")
+            } else {
+                hash
+            }
+        }
+        _ => "unknown (not a git checkout, or git is missing)".into(),
+    }
+}
+
+/// Per-call statistics as a JSON object (seconds).
+pub fn stats_json(s: &crate::timing::Stats) -> Json {
+    Json::obj(vec![
+        ("median_s", Json::num(s.median)),
+        ("min_s", Json::num(s.min)),
+        ("max_s", Json::num(s.max)),
+        ("q1_s", Json::num(s.q1)),
+        ("q3_s", Json::num(s.q3)),
+        ("samples", Json::num(s.samples as f64)),
+        ("calls_per_sample", Json::num(s.iters as f64)),
+        ("others_busy_cpus", Json::opt(s.others_busy)),
+        ("cpu_wait", Json::opt(s.cpu_wait)),
+    ])
 }
 
 /// The current time as `YYYY-MM-DDTHH:MM:SSZ`.

@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use recon_benches::ceilings::{self, NumpyError, NumpyGemm};
-use recon_benches::report::{write_result, Json, Machine, Table};
+use recon_benches::report::{stats_json, write_result, Json, Machine, Table};
 use recon_benches::timing::{
     bench, fmt_time, load_note, retry_budget, retry_waited, sig3, start_wait, wait_for_quiet, Config, CpuProbe, Stats,
 };
@@ -305,7 +305,15 @@ fn measure_kernels(cfg: &Config) -> Vec<Row> {
         let b = tensor(&cpu, &[k, n], 11);
         let s = bench(cfg, || a.matmul(&b).unwrap());
         let bound = if m >= 256 { Bound::Compute } else { Bound::None };
-        push("matmul", "matmul", format!("{m}x{k}x{n}"), s, Some(2.0 * (m * k * n) as f64), None, bound);
+        push(
+            "matmul",
+            "matmul",
+            format!("{m}x{k}x{n}"),
+            s,
+            Some(2.0 * (m * k * n) as f64),
+            Some(4.0 * (m * k + k * n + m * n) as f64),
+            bound,
+        );
     }
 
     // Elementwise and reductions at 1e3 and 1e7 elements.
@@ -315,16 +323,16 @@ fn measure_kernels(cfg: &Config) -> Vec<Row> {
         let y = tensor(&cpu, &[n], 21);
         let nb = 4.0 * n as f64;
         let s = bench(cfg, || x.add(&y).unwrap());
-        push("elementwise", "add", shape_str(&[n]), s, None, Some(3.0 * nb), big(Pattern::Triad));
+        push("elementwise", "add", shape_str(&[n]), s, Some(n as f64), Some(3.0 * nb), big(Pattern::Triad));
         let s = bench(cfg, || x.relu().unwrap());
-        push("elementwise", "relu", shape_str(&[n]), s, None, Some(2.0 * nb), big(Pattern::Copy));
+        push("elementwise", "relu", shape_str(&[n]), s, Some(n as f64), Some(2.0 * nb), big(Pattern::Copy));
         let s = bench(cfg, || x.sum_all().unwrap());
-        push("reduction", "sum_all", shape_str(&[n]), s, None, Some(nb + 4.0), big(Pattern::Read));
+        push("reduction", "sum_all", shape_str(&[n]), s, Some(n as f64), Some(nb + 4.0), big(Pattern::Read));
         let x2 = x.reshape(&rc).unwrap();
         for axis in [0, 1] {
             let s = bench(cfg, || x2.sum_axis(axis, false).unwrap());
             let out = rc[1 - axis] as f64;
-            push("reduction", &format!("sum_axis({axis})"), shape_str(&rc), s, None, Some(nb + 4.0 * out), big(Pattern::Read));
+            push("reduction", &format!("sum_axis({axis})"), shape_str(&rc), s, Some(n as f64), Some(nb + 4.0 * out), big(Pattern::Read));
         }
     }
 
@@ -334,9 +342,13 @@ fn measure_kernels(cfg: &Config) -> Vec<Row> {
     let g = x.conv2d_window(&w, 1, Padding::Same).unwrap();
     let dy = tensor(&cpu, &[32, 16, g.out_len()], 32);
     let fwd_flops = 2.0 * (g.batch * 16 * g.patch_len() * g.out_len()) as f64;
+    // Compulsory traffic: forward reads x and w and writes y; backward reads
+    // x, w and dy and writes dW and dx.
+    let fwd_bytes = 4.0 * (x.numel() + w.numel() + dy.numel()) as f64;
+    let bwd_bytes = 4.0 * (2 * x.numel() + 2 * w.numel() + dy.numel()) as f64;
     let conv_shape = "x [32,1,28,28], w [16,1,3,3]".to_string();
     let s = bench(cfg, || x.conv2d(&w, 1, Padding::Same).unwrap());
-    push("conv2d", "conv2d forward", conv_shape.clone(), s, Some(fwd_flops), None, Bound::Compute);
+    push("conv2d", "conv2d forward", conv_shape.clone(), s, Some(fwd_flops), Some(fwd_bytes), Bound::Compute);
     let backward = || {
         let g = x.conv2d_window(&w, 1, Padding::Same).unwrap();
         let cols = x.im2col(&g).unwrap();
@@ -346,7 +358,7 @@ fn measure_kernels(cfg: &Config) -> Vec<Row> {
         (dw, dx)
     };
     let s = bench(cfg, backward);
-    push("conv2d", "conv2d backward", conv_shape, s, Some(2.0 * fwd_flops), None, Bound::Compute);
+    push("conv2d", "conv2d backward", conv_shape, s, Some(2.0 * fwd_flops), Some(bwd_bytes), Bound::Compute);
     // The pieces of the backward pass.
     let cols = x.im2col(&g).unwrap();
     let dwb = dy.matmul_t(&cols, false, true).unwrap();
@@ -362,7 +374,15 @@ fn measure_kernels(cfg: &Config) -> Vec<Row> {
         Bound::None,
     );
     let s = bench(cfg, || dy.matmul_t(&cols, false, true).unwrap());
-    push("conv2d backward parts", "  dW = dy cols^T", "32 x (16x784x9)".into(), s, Some(fwd_flops), None, Bound::None);
+    push(
+        "conv2d backward parts",
+        "  dW = dy cols^T",
+        "32 x (16x784x9)".into(),
+        s,
+        Some(fwd_flops),
+        Some(4.0 * (dy.numel() + cols.numel() + dwb.numel()) as f64),
+        Bound::None,
+    );
     let s = bench(cfg, || dwb.sum_axis(0, false).unwrap());
     push(
         "conv2d backward parts",
@@ -374,7 +394,15 @@ fn measure_kernels(cfg: &Config) -> Vec<Row> {
         Bound::None,
     );
     let s = bench(cfg, || w.reshape(&[16, 9]).unwrap().matmul_t(&dy, true, false).unwrap());
-    push("conv2d backward parts", "  dcols = W^T dy", "32 x (9x16x784)".into(), s, Some(fwd_flops), None, Bound::None);
+    push(
+        "conv2d backward parts",
+        "  dcols = W^T dy",
+        "32 x (9x16x784)".into(),
+        s,
+        Some(fwd_flops),
+        Some(4.0 * (144 + dy.numel() + dcols.numel()) as f64),
+        Bound::None,
+    );
     let s = bench(cfg, || dcols.col2im(&g).unwrap());
     push(
         "conv2d backward parts",
@@ -392,20 +420,6 @@ fn measure_kernels(cfg: &Config) -> Vec<Row> {
 
 fn opt(x: Option<f64>) -> String {
     x.map_or("-".into(), sig3)
-}
-
-fn stats_json(s: &Stats) -> Json {
-    Json::obj(vec![
-        ("median_s", Json::num(s.median)),
-        ("min_s", Json::num(s.min)),
-        ("max_s", Json::num(s.max)),
-        ("q1_s", Json::num(s.q1)),
-        ("q3_s", Json::num(s.q3)),
-        ("samples", Json::num(s.samples as f64)),
-        ("calls_per_sample", Json::num(s.iters as f64)),
-        ("others_busy_cpus", Json::opt(s.others_busy)),
-        ("cpu_wait", Json::opt(s.cpu_wait)),
-    ])
 }
 
 fn main() {
@@ -469,9 +483,11 @@ fn main() {
          {load}\n\n\
          ## Ceilings\n\n{ct}{numpy_note}\n\
          ## Kernels (default rayon pool, {threads} threads)\n\n{kt}\n\
-         GB/s counts bytes read + written once (STREAM's convention, no write-allocate). GFLOP/s = 2mkn / t for \
+         GB/s counts bytes read + written once (STREAM's convention, no write-allocate); for matmul and conv2d it \
+         is the compulsory traffic (each operand read once, the result written once). GFLOP/s = 2mkn / t for \
          matmul; for conv2d, forward = 2 N OC C kh kw OH OW and backward = twice that (the im2col, sum and col2im \
-         time is included, their flops are not). Shares (large kernels only): memory-bound rows against the all-thread \
+         time is included, their flops are not); elementwise ops and sums count one flop per element (for the \
+         roofline). Shares (large kernels only): memory-bound rows against the all-thread \
          ceiling with the same access pattern (reductions: read; relu: copy; add: triad); compute-bound rows against \
          numpy's 1024^3 GEMM and the all-core FMA peak. Outputs come from recon's per-thread buffer pool, so after \
          the warm-up a large op reuses memory instead of faulting in fresh pages (compare the fresh-buffer copy).\n",

@@ -1,99 +1,164 @@
-//! Whole-model training speed: seconds per epoch at batch 32 for `ae`,
-//! `deep-ae` and `vae` on a credit-card-sized table (16,000 x 29), and for
-//! `conv-ae` on the 10,000 bundled MNIST digits, next to the same models in
-//! PyTorch on the same machine in the same run (`benches/torch/train_step.py`,
-//! when `import torch` works; otherwise that column says why it is empty).
+//! Whole-model training speed: seconds per epoch for every preset at batch
+//! 32, 256 and 4096: `ae`, `sparse-ae`, `deep-ae`, `denoising-ae` and `vae`
+//! on a credit-card-sized table (16,000 x 29), `conv-ae` on the 10,000
+//! bundled MNIST digits; next to the same models in PyTorch on the same
+//! machine in the same run (`benches/torch/train_step.py`, when `import
+//! torch` works; otherwise that column says why it is empty).
 //!
-//! Run: `cargo run --release -p recon-benches --bin train [-- EPOCHS]`
-//! Writes `benches/results/train.md` and `train.json`.
+//! Run: `cargo run --release -p recon-benches --bin train [-- [--models LIST] [--batches LIST] [--epochs N]]`
+//! (defaults: all six presets, 32,256,4096, 3 epochs; conv-ae always runs
+//! one epoch per batch size). Writes `benches/results/train.md` and `train.json`.
 
-use std::process::Command;
-use std::time::Instant;
+use std::time::Duration;
 
-use rand::rngs::StdRng;
-use rand::SeedableRng;
+use recon_benches::report::{stats_json, write_result, Json, Machine, Table};
+use recon_benches::timing::{bench, load_note, start_wait, wait_for_quiet, Config, CpuProbe, Stats};
+use recon_benches::torch;
 use recon_nn::train::{fit, FitConfig, Silent};
 use recon_nn::{Autoencoder, Kind, ModelConfig, Optimizer, OptimizerConfig};
 use recon_tensor::{Cpu32, Tensor};
 
-/// The median of `epochs` epoch times of `kind` on `x` (rows) with input shape `input`.
-fn recon_epoch(kind: Kind, x: &Tensor<Cpu32>, input: &[usize], epochs: usize) -> f64 {
-    let cpu = Cpu32::new();
-    let model_cfg = ModelConfig::preset(kind, input).expect("preset");
-    let mut model = Autoencoder::new(model_cfg, &cpu, 1).expect("model");
-    let mut opt = Optimizer::new(OptimizerConfig::default(), &model.params).expect("optimizer");
-    let mut times = Vec::new();
-    for e in 0..epochs {
-        let cfg = FitConfig { epochs: e + 1, batch_size: 32, seed: 1, patience: None };
-        let t = Instant::now();
-        fit(&mut model, &mut opt, x, None, &cfg, e, &mut Silent).expect("training");
-        times.push(t.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+struct Row {
+    model: &'static str,
+    rows: usize,
+    batch: usize,
+    stats: Stats,
+    torch: Option<Stats>,
 }
 
-fn torch_epochs(epochs: usize, mnist: &str) -> Result<serde_json::Value, String> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/torch/train_step.py");
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).to_string();
-    let out = Command::new("python3")
-        .args([script, &epochs.to_string(), &threads, mnist])
-        .output()
-        .map_err(|e| format!("cannot run python3: {e}"))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().last().unwrap_or("").to_string();
-        return Err(if last.contains("No module named 'torch'") { "torch not installed (pip install torch)".into() } else { last });
-    }
-    serde_json::from_slice(&out.stdout).map_err(|e| format!("unreadable output from the PyTorch script: {e}"))
+/// Epoch times of `kind` on `x` at `batch`: `epochs` epochs, each one sample
+/// (no warm-up epoch: the median of three leaves out the cold first one).
+/// A disturbed dense row is measured again, as `bench` does; conv-ae's
+/// epochs take many seconds, so its row is kept (and marked) instead.
+fn recon_epochs(kind: Kind, x: &Tensor<Cpu32>, input: &[usize], batch: usize, epochs: usize) -> Stats {
+    let cpu = Cpu32::new();
+    let mut model = Autoencoder::new(ModelConfig::preset(kind, input).expect("preset"), &cpu, 1).expect("model");
+    let mut opt = Optimizer::new(OptimizerConfig::default(), &model.params).expect("optimizer");
+    let cfg = Config {
+        target: Duration::ZERO,
+        min_samples: epochs,
+        max_samples: epochs,
+        sample_min: Duration::ZERO,
+        warmup: Duration::ZERO,
+        warmup_calls: 0,
+        retries: if kind == Kind::ConvAe { 0 } else { Config::default().retries },
+        ..Config::default()
+    };
+    let mut e = 0;
+    bench(&cfg, || {
+        let fc = FitConfig { epochs: e + 1, batch_size: batch, seed: 1, patience: None };
+        fit(&mut model, &mut opt, x, None, &fc, e, &mut Silent).expect("training");
+        e += 1;
+    })
+}
+
+fn list<T: std::str::FromStr>(args: &[String], flag: &str) -> Option<Vec<T>> {
+    let i = args.iter().position(|a| a == flag)?;
+    let v = args.get(i + 1).unwrap_or_else(|| {
+        eprintln!("{flag} needs a value");
+        std::process::exit(2)
+    });
+    Some(v.split(',').map(|s| s.trim().parse().unwrap_or_else(|_| panic!("bad value '{s}' for {flag}"))).collect())
 }
 
 fn main() {
-    let epochs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(3);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let models = recon_benches::models_arg(args.iter().position(|a| a == "--models").and_then(|i| args.get(i + 1)).map(String::as_str));
+    let batches: Vec<usize> = list(&args, "--batches").unwrap_or_else(|| vec![32, 256, 4096]);
+    let epochs: usize = list(&args, "--epochs").and_then(|v: Vec<usize>| v.first().copied()).unwrap_or(3);
+    let cfg = Config::default();
+    let machine = Machine::detect();
+    let quiet = wait_for_quiet(cfg.busy_limit, start_wait());
+    let run_probe = CpuProbe::now();
     let cpu = Cpu32::new();
-    let mut rng = StdRng::seed_from_u64(0);
-    let codes = Tensor::rand_normal(&cpu, &[16000, 3], 0.0, 1.0, &mut rng).unwrap();
-    let mix = Tensor::rand_normal(&cpu, &[3, 29], 0.0, 0.6, &mut rng).unwrap();
-    let table = codes.matmul(&mix).unwrap().add(&Tensor::rand_normal(&cpu, &[16000, 29], 0.0, 0.05, &mut rng).unwrap()).unwrap();
-    let mnist_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist-10k-images-idx3-ubyte.gz");
-    let mnist = recon_data::load_mnist(mnist_path).expect("bundled MNIST");
-    let all: Vec<usize> = (0..mnist.n_rows).collect();
-    let images = mnist.to_matrix(&cpu, &all).unwrap();
+    let table = recon_benches::table(&cpu);
+    let images = if models.contains(&Kind::ConvAe) { Some(recon_benches::mnist_images(&cpu)) } else { None };
 
     let mut rows = Vec::new();
-    for (kind, x, input, n) in [
-        (Kind::Ae, &table, vec![29], epochs),
-        (Kind::DeepAe, &table, vec![29], epochs),
-        (Kind::Vae, &table, vec![29], epochs),
-        (Kind::ConvAe, &images, vec![1, 28, 28], 1),
-    ] {
-        let s = recon_epoch(kind, x, &input, n);
-        eprintln!("recon {:<8} {:.3} s per epoch", kind.name(), s);
-        rows.push((kind.name(), s, x.shape()[0]));
+    for &kind in &models {
+        let (x, input, n) = match kind {
+            Kind::ConvAe => (images.as_ref().expect("loaded above"), vec![1, 28, 28], 1),
+            _ => (&table, vec![29], epochs),
+        };
+        for &batch in &batches {
+            let s = recon_epochs(kind, x, &input, batch, n);
+            eprintln!("recon {:<13} batch {batch:>4}: {:.4} s per epoch", kind.name(), s.median);
+            rows.push(Row { model: kind.name(), rows: x.shape()[0], batch, stats: s, torch: None });
+        }
     }
     eprintln!("running the PyTorch side (benches/torch/train_step.py) ...");
-    let torch = torch_epochs(epochs, mnist_path);
+    let names: Vec<&str> = models.iter().map(|k| k.name()).collect();
+    let batch_list: Vec<String> = batches.iter().map(usize::to_string).collect();
+    let torch = torch::run(
+        "train_step.py",
+        &[&epochs.to_string(), &torch::threads().to_string(), &names.join(","), &batch_list.join(","), recon_benches::MNIST],
+    );
+    if let Ok(t) = &torch {
+        for r in &mut rows {
+            r.torch = t.rows.iter().find(|v| v["model"] == r.model && v["batch"].as_u64() == Some(r.batch as u64)).and_then(torch::stats);
+        }
+    }
+    let run_busy = run_probe.and_then(|p| p.others_since());
+    let mark = |s: &Stats| if s.disturbed(&cfg) { " *" } else { "" };
 
-    let mut md =
-        String::from("| model | rows | recon s/epoch | recon us/step | PyTorch s/epoch | speed-up |\n|---|---:|---:|---:|---:|---:|\n");
-    let mut json = Vec::new();
-    for (name, s, n) in &rows {
-        let steps = n.div_ceil(32) as f64;
-        let t = torch.as_ref().ok().and_then(|v| v[*name].as_f64());
-        let (tcol, ratio) = match t {
-            Some(t) => (format!("{t:.3}"), format!("{:.1}x", t / s)),
-            None => ("-".into(), "-".into()),
+    let mut t =
+        Table::new(&["Model", "Rows", "Batch", "Recon s/epoch", "Recon us/step", "PyTorch s/epoch", "PyTorch us/step", "Speed-up"], 1);
+    for r in &rows {
+        let steps = r.rows.div_ceil(r.batch) as f64;
+        let (ts, tstep, ratio) = match &r.torch {
+            Some(ts) => (
+                format!("{:.4}{}", ts.median, mark(ts)),
+                format!("{:.1}", ts.median / steps * 1e6),
+                format!("{:.2}x", ts.median / r.stats.median),
+            ),
+            None => ("-".into(), "-".into(), "-".into()),
         };
-        md += &format!("| {name} | {n} | {s:.3} | {:.1} | {tcol} | {ratio} |\n", s / steps * 1e6);
-        json.push(serde_json::json!({"model": name, "rows": n, "recon_s_per_epoch": s, "torch_s_per_epoch": t}));
+        t.row(vec![
+            r.model.into(),
+            r.rows.to_string(),
+            r.batch.to_string(),
+            format!("{:.4}{}", r.stats.median, mark(&r.stats)),
+            format!("{:.1}", r.stats.median / steps * 1e6),
+            ts,
+            tstep,
+            ratio,
+        ]);
     }
-    match &torch {
-        Ok(v) => md += &format!("\nPyTorch {} with {} threads, same machine, same run.\n", v["torch"], v["threads"]),
-        Err(e) => md += &format!("\nPyTorch column empty: {e}\n"),
-    }
-    print!("{md}");
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/results");
-    let _ = std::fs::create_dir_all(dir);
-    let _ = std::fs::write(format!("{dir}/train.md"), &md);
-    let _ = std::fs::write(format!("{dir}/train.json"), serde_json::to_string_pretty(&json).unwrap_or_default());
+    let md = format!(
+        "# Training speed: Recon against PyTorch\n\n{machine}\n\
+         Command: `cargo run --release -p recon-benches --bin train`. Seconds per epoch (the median of {epochs} \
+         epochs; conv-ae: one epoch) of `fit` with Adam: shuffle, gather each batch, forward, backward, update. \
+         Dense presets on a synthetic 16,000 x 29 table (the credit-card data's width), conv-ae on the 10,000 \
+         bundled MNIST digits. PyTorch: the same architectures (`benches/torch/models.py`) and a lean loop \
+         (`benches/torch/train_step.py`: randperm, slicing, `zero_grad`, `backward`, `Adam.step`). Speed-up = \
+         PyTorch time / Recon time. {load}\n\n{torch_note}\n\n{t}\n",
+        machine = machine.markdown(),
+        load = load_note(&cfg, quiet, run_busy, rows.iter().map(|r| &r.stats)),
+        torch_note = torch::note(&torch),
+    );
+    println!("{md}");
+    write_result("train.md", &md);
+    let json = Json::obj(vec![
+        ("benchmark", Json::str("train")),
+        ("machine", machine.json()),
+        ("torch", torch::json(&torch)),
+        ("epochs", Json::num(epochs as f64)),
+        (
+            "rows",
+            Json::Arr(
+                rows.iter()
+                    .map(|r| {
+                        Json::obj(vec![
+                            ("model", Json::str(r.model)),
+                            ("rows", Json::num(r.rows as f64)),
+                            ("batch", Json::num(r.batch as f64)),
+                            ("recon", stats_json(&r.stats)),
+                            ("torch", r.torch.as_ref().map_or(Json::Null, stats_json)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+    ]);
+    write_result("train.json", &format!("{json}\n"));
 }
