@@ -12,10 +12,14 @@
 //! - `kernels`: every `kernels/*.cu` through NVRTC and `ptxas -v` for sm_90:
 //!   a table of registers, shared memory and spills; fails on a compile
 //!   error or a spill (see `kernels.rs`).
+//! - `fuzz [SECONDS] [TARGET...]`: each cargo-fuzz target of `fuzz/` for
+//!   SECONDS (default 60), then a table of executions and crashes (see
+//!   `fuzz.rs`); needs `cargo install cargo-fuzz`. Not part of `test`.
 //! - `bench`: every benchmark under `benches/` (kernels and ceilings, the
 //!   parallel threshold, training and scoring next to PyTorch), then one report:
 //!   `benches/results/report.md`, `report.json` and `roofline.svg`.
 
+mod fuzz;
 mod kernels;
 
 use std::path::PathBuf;
@@ -103,6 +107,17 @@ fn bench() {
     }
 }
 
+fn fuzz_task(args: &[&str]) {
+    match fuzz::run(&root(), cargo, args) {
+        Ok(true) => {}
+        Ok(false) => exit(1),
+        Err(e) => {
+            eprintln!("xtask fuzz: {e}");
+            exit(2);
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -111,8 +126,9 @@ fn main() {
         ["test", "--cuda"] => test_cuda(),
         ["kernels"] => kernels_task(),
         ["bench"] => bench(),
+        ["fuzz", rest @ ..] => fuzz_task(rest),
         _ => {
-            eprintln!("usage: cargo xtask <test [--cuda]|kernels|bench>");
+            eprintln!("usage: cargo xtask <test [--cuda]|kernels|bench|fuzz [SECONDS] [TARGET...]>");
             exit(2);
         }
     }

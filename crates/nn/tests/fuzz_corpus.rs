@@ -1,8 +1,8 @@
 //! Replays every input the fuzz targets of `fuzz/` ever crashed on (kept in
-//! `tests/corpus/fuzz/checkpoint/` and `tests/corpus/fuzz/model_config/`):
-//! each checkpoint through `checkpoint::load` and `saved::load` (the path
-//! `recon score --model` takes), each configuration through
-//! `ModelConfig::from_json`. Every one must come back as `Ok` or `Err`,
+//! `tests/corpus/fuzz/<target>/`): each checkpoint through `checkpoint::load`
+//! and `saved::load` (the path `recon score --model` takes), each
+//! `checkpoint_header` input (header, zero byte, data) assembled into a file
+//! as that target does, each configuration through `ModelConfig::from_json`. Every one must come back as `Ok` or `Err`,
 //! never a panic, an abort or an allocation sized by the file's claims.
 
 use std::path::{Path, PathBuf};
@@ -35,6 +35,27 @@ fn checkpoints_that_crashed_the_fuzzer_are_errors_or_models() {
         let from_file = saved::load(&path, &Cpu32::new()).map(|_| ()).map_err(|e| e.to_string());
         let from_memory = saved::from_bytes(&path, &bytes, &Cpu32::new()).map(|_| ()).map_err(|e| e.to_string());
         assert_eq!(from_file, from_memory, "{}", path.display());
+    }
+}
+
+#[test]
+fn checkpoint_headers_that_crashed_the_fuzzer_are_errors_or_models() {
+    for path in inputs("checkpoint_header") {
+        // As `fuzz/fuzz_targets/checkpoint_header.rs` assembles it.
+        let input = std::fs::read(&path).unwrap();
+        let (header, data) = match input.iter().position(|&b| b == 0) {
+            Some(i) => (&input[..i], &input[i + 1..]),
+            None => (&input[..], &[][..]),
+        };
+        let mut file = (header.len() as u64).to_le_bytes().to_vec();
+        file.extend_from_slice(header);
+        file.extend_from_slice(data);
+        if let Ok((arrays, _)) = checkpoint::from_bytes(&path, &file) {
+            for a in &arrays {
+                assert_eq!(a.data.len(), a.shape.iter().product::<usize>(), "{}", path.display());
+            }
+        }
+        let _ = saved::from_bytes(&path, &file, &Cpu32::new());
     }
 }
 
