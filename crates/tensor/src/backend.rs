@@ -158,6 +158,13 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
         out_shape: &[usize],
     ) -> Result<Self::Storage>;
 
+    /// `g * step(x)` for equal-length `g` and `x`: the gradient of relu at `x`
+    /// (`g` where `x > 0`, else `0`), in one pass. The default is `Step`, then `Mul`.
+    fn relu_backward(&self, g: &Self::Storage, x: &Self::Storage, len: usize) -> Result<Self::Storage> {
+        let step = self.unary(Unary::Step, x)?;
+        self.binary(Binary::Mul, g, &[len], &step, &[len], &[len])
+    }
+
     // ---- reductions (deterministic: same bits for any thread count) ---------
     /// Reduces `x`, viewed as `[outer, len, inner]`, along the middle axis to `[outer, inner]`.
     fn reduce(&self, op: Reduce, x: &Self::Storage, outer: usize, len: usize, inner: usize) -> Result<Self::Storage>;
@@ -184,6 +191,89 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
     fn max_pool2d(&self, x: &Self::Storage, w: &Window2d) -> Result<(Self::Storage, Self::Indices)>;
     /// Routes each output gradient to its argmax: `dx[idx[o]] += dy[o]`.
     fn max_pool2d_backward(&self, dy: &Self::Storage, idx: &Self::Indices, w: &Window2d) -> Result<Self::Storage>;
+
+    // ---- convolution (composed by default; a backend may fuse the pieces) ----
+    /// 2-D convolution of `x` (NCHW, `w.input_shape()`) with `weight` viewed as
+    /// the `[out_channels, patch_len]` matrix `W`, plus `bias[o]` (if given) at
+    /// every position: `y_n = W im2col(x_n) + bias`, shape
+    /// `[n, out_channels, out_h, out_w]`. The default is `im2col`, one batched
+    /// `matmul` and a broadcast add, so every backend has it.
+    fn conv2d(
+        &self,
+        x: &Self::Storage,
+        weight: &Self::Storage,
+        bias: Option<&Self::Storage>,
+        w: &Window2d,
+        out_channels: usize,
+    ) -> Result<Self::Storage> {
+        let (oc, plen, olen) = (out_channels, w.patch_len(), w.out_len());
+        let cols = self.im2col(x, w)?;
+        let spec = Matmul {
+            batch: w.batch,
+            m: oc,
+            k: plen,
+            n: olen,
+            trans_a: false,
+            trans_b: false,
+            a_batch_stride: 0,
+            b_batch_stride: plen * olen,
+        };
+        let y = self.matmul(weight, &cols, &spec)?;
+        match bias {
+            Some(b) => {
+                let shape = [w.batch, oc, olen];
+                self.binary(Binary::Add, &y, &shape, b, &[oc, 1], &shape)
+            }
+            None => Ok(y),
+        }
+    }
+    /// The gradient of `conv2d` with respect to `x`, from `g = dL/dy`
+    /// (`[n, out_channels, out_h, out_w]`): `dx_n = col2im(W^T g_n)`, shape
+    /// `w.input_shape()`. This is also the forward pass of a transposed
+    /// convolution. The default is one batched `matmul` and `col2im`.
+    fn conv2d_backward_input(&self, g: &Self::Storage, weight: &Self::Storage, w: &Window2d, out_channels: usize) -> Result<Self::Storage> {
+        let (oc, plen, olen) = (out_channels, w.patch_len(), w.out_len());
+        let spec =
+            Matmul { batch: w.batch, m: plen, k: oc, n: olen, trans_a: true, trans_b: false, a_batch_stride: 0, b_batch_stride: oc * olen };
+        self.col2im(&self.matmul(weight, g, &spec)?, w)
+    }
+    /// The gradient of `conv2d` with respect to `W`: `dW = sum_n g_n im2col(x_n)^T`,
+    /// shape `[out_channels, patch_len]` (the weight is shared by every item
+    /// and position, so their contributions add). The default is `im2col`, one
+    /// batched `matmul` and a sum over the batch.
+    fn conv2d_backward_weight(&self, x: &Self::Storage, g: &Self::Storage, w: &Window2d, out_channels: usize) -> Result<Self::Storage> {
+        let (oc, plen, olen) = (out_channels, w.patch_len(), w.out_len());
+        let cols = self.im2col(x, w)?;
+        let spec = Matmul {
+            batch: w.batch,
+            m: oc,
+            k: olen,
+            n: plen,
+            trans_a: false,
+            trans_b: true,
+            a_batch_stride: oc * olen,
+            b_batch_stride: plen * olen,
+        };
+        self.reduce(Reduce::Sum, &self.matmul(g, &cols, &spec)?, 1, w.batch, oc * plen)
+    }
+
+    // ---- upsampling ---------------------------------------------------------
+    /// Nearest-neighbour upsampling of NCHW `x` of `shape` by `factor` `s`:
+    /// `y[n, c, y, x] = x[n, c, y / s, x / s]`, shape `[n, c, h * s, w * s]`.
+    /// The default broadcasts `[n, c, h, 1, w, 1]` to `[n, c, h, s, w, s]`.
+    fn upsample_nearest2d(&self, x: &Self::Storage, shape: [usize; 4], factor: usize) -> Result<Self::Storage> {
+        let ([n, c, h, w], s) = (shape, factor);
+        self.broadcast_to(x, &[n, c, h, 1, w, 1], &[n, c, h, s, w, s])
+    }
+    /// The adjoint of upsampling: every `s x s` block of `g`
+    /// (`[n, c, h * s, w * s]`) summed onto its source pixel, shape `shape`:
+    /// `dx[n, c, y, x] = sum_a (sum_b g[n, c, y*s + a, x*s + b])`, in that order.
+    /// The default is two reductions of `g` viewed as `[n*c*h, s, w, s]`.
+    fn upsample_nearest2d_backward(&self, g: &Self::Storage, shape: [usize; 4], factor: usize) -> Result<Self::Storage> {
+        let ([n, c, h, w], s) = (shape, factor);
+        let rows = self.reduce(Reduce::Sum, g, n * c * h * s * w, s, 1)?;
+        self.reduce(Reduce::Sum, &rows, n * c * h, s, w)
+    }
 
     // ---- optimizer ----------------------------------------------------------
     /// Applies `rule` to `w` (and its `slots`) in place. The default composes

@@ -28,6 +28,16 @@ impl<B: Backend> Tensor<B> {
         Ok(self.wrap(out, data))
     }
 
+    /// The gradient of relu: this tensor (`g`) where `x > 0`, else 0
+    /// (`g * step(x)`); `x` is relu's input, of the same shape.
+    pub fn relu_backward(&self, x: &Self) -> Result<Self> {
+        if self.shape() != x.shape() {
+            return Err(TensorError::shape("relu_backward", self.shape(), x.shape(), "gradient and input differ in shape"));
+        }
+        let data = self.backend().relu_backward(self.storage(), x.storage(), self.numel())?;
+        Ok(self.wrap(self.shape().to_vec(), data))
+    }
+
     pub fn add(&self, o: &Self) -> Result<Self> {
         self.binary(Binary::Add, o)
     }

@@ -153,15 +153,27 @@ impl Window2d {
     /// Kernels loop over this range without a bounds test per element.
     #[inline]
     pub fn valid_x(&self, j: usize) -> (usize, usize) {
-        let s = self.stride;
-        let lo = self.pad_left.saturating_sub(j).div_ceil(s);
-        // Largest ox with ox * s + j - pad_left <= width - 1.
-        let hi = match (self.width - 1 + self.pad_left).checked_sub(j) {
-            Some(top) => (top / s + 1).min(self.out_w),
-            None => 0,
-        };
-        (lo, hi.max(lo))
+        valid_range(j, self.pad_left, self.width, self.out_w, self.stride)
     }
+    /// The output rows `lo..hi` whose kernel row `i` falls inside the input;
+    /// for them `in_y(oy, i) = oy * stride + i - pad_top`.
+    #[inline]
+    pub fn valid_y(&self, i: usize) -> (usize, usize) {
+        valid_range(i, self.pad_top, self.height, self.out_h, self.stride)
+    }
+}
+
+/// The outputs `lo..hi` along one axis whose kernel offset `k` reads inside
+/// an input of `len` with leading padding `pad`: `0 <= o * s + k - pad < len`.
+#[inline]
+fn valid_range(k: usize, pad: usize, len: usize, out: usize, s: usize) -> (usize, usize) {
+    let lo = pad.saturating_sub(k).div_ceil(s);
+    // Largest o with o * s + k - pad <= len - 1.
+    let hi = match (len - 1 + pad).checked_sub(k) {
+        Some(top) => (top / s + 1).min(out),
+        None => 0,
+    };
+    (lo, hi.max(lo))
 }
 
 #[cfg(test)]
@@ -191,7 +203,7 @@ mod tests {
     }
 
     #[test]
-    fn valid_x_is_exactly_the_columns_inside_the_input() {
+    fn valid_x_and_valid_y_are_exactly_the_positions_inside_the_input() {
         for w in 1..9 {
             for k in 1..5 {
                 for s in 1..4 {
@@ -201,6 +213,13 @@ mod tests {
                             let (lo, hi) = g.valid_x(j);
                             let expect: Vec<usize> = (0..g.out_w).filter(|&ox| g.in_x(ox, j).is_some()).collect();
                             assert_eq!((lo..hi).collect::<Vec<_>>(), expect, "w {w} k {k} s {s} {p:?} j {j}");
+                        }
+                        // The same for rows, with the roles of the axes swapped.
+                        let Ok(g) = Window2d::forward("t", &[1, 1, w, 3], (k, 1), s, p) else { continue };
+                        for i in 0..k {
+                            let (lo, hi) = g.valid_y(i);
+                            let expect: Vec<usize> = (0..g.out_h).filter(|&oy| g.in_y(oy, i).is_some()).collect();
+                            assert_eq!((lo..hi).collect::<Vec<_>>(), expect, "h {w} k {k} s {s} {p:?} i {i}");
                         }
                     }
                 }

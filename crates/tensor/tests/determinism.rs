@@ -1,7 +1,8 @@
 //! Checks that the CPU backend of `recon-tensor` gives bit-identical results
 //! whatever the number of rayon threads: the same computations (sum_all of 1e6
 //! f32 values, sums along both axes of a [1000, 1000] tensor, a 256^3 matmul,
-//! softmax of a large matrix, col2im at MNIST-like shapes, ...) run inside
+//! softmax of a large matrix, col2im at MNIST-like shapes, the fused
+//! convolutions at the conv autoencoder's shapes, ...) run inside
 //! pools of 1, 2 and 4 threads must agree to the last bit, and also agree with
 //! a naive f64 reference within rounding (so a wrong-but-stable result fails).
 
@@ -129,6 +130,27 @@ fn col2im_at_mnist_shapes() {
     let wc = t32(&round_f32(&uniform(&mut r, 8 * 9, -1.0, 1.0)), &[8, 1, 3, 3]);
     same_bits("conv2d [64,1,28,28] * [8,1,3,3]", || img.conv2d(&wc, 1, Padding::Same).unwrap());
     same_bits("max_pool2d [64,1,28,28]", || img.max_pool2d(2, 2, Padding::Valid).unwrap().out);
+}
+
+#[test]
+fn conv_primitives_at_conv_autoencoder_shapes() {
+    // The fused CPU convolution runs batch items in parallel groups whose size
+    // depends on the thread count; each item's result must not.
+    let mut r = rng(16);
+    for (c, hw, oc, padding) in [(1, 28, 16, Padding::Same), (8, 16, 16, Padding::Valid), (16, 28, 1, Padding::Same)] {
+        let x = t32(&round_f32(&uniform(&mut r, 32 * c * hw * hw, -1.0, 1.0)), &[32, c, hw, hw]);
+        let w = t32(&round_f32(&uniform(&mut r, oc * c * 9, -1.0, 1.0)), &[oc, c, 3, 3]);
+        let b = t32(&round_f32(&uniform(&mut r, oc, -1.0, 1.0)), &[oc]);
+        let win = x.conv2d_window(&w, 1, padding).unwrap();
+        let y = same_bits(&format!("conv2d [32,{c},{hw},{hw}] -> {oc}"), || x.conv2d_in(&w, Some(&b), &win).unwrap());
+        let g = t32(&round_f32(&uniform(&mut r, y.len(), -1.0, 1.0)), &[32, oc, win.out_h, win.out_w]);
+        same_bits(&format!("conv2d_backward_input -> [32,{c},{hw},{hw}]"), || g.conv2d_backward_input(&w, &win).unwrap());
+        same_bits(&format!("conv2d_backward_weight [{oc},{c},3,3]"), || x.conv2d_backward_weight(&g, &win).unwrap());
+    }
+    let x = t32(&round_f32(&uniform(&mut r, 32 * 16 * 14 * 14, -1.0, 1.0)), &[32, 16, 14, 14]);
+    let up = same_bits("upsample_nearest2d [32,16,14,14] x2", || x.upsample_nearest2d(2).unwrap());
+    let g = t32(&round_f32(&up), &[32, 16, 28, 28]);
+    same_bits("upsample_nearest2d_backward [32,16,28,28]", || g.upsample_nearest2d_backward(2).unwrap());
 }
 
 #[test]

@@ -4,10 +4,12 @@
 //! Forward, per batch item: `cols_n = W^T X_n` with `W` the weights as a
 //! `[C_in, C_out*kh*kw]` matrix and `X_n` the input as `[C_in, H*W]`; then
 //! `y_n = col2im(cols_n)` scatters every column into the (larger) output.
-//! Backward, from `G_n = dL/dy_n`, with `dcols_n = im2col(G_n)` (the adjoint of
-//! col2im):
-//! - `dX_n = W dcols_n`;
-//! - `dW = sum_n X_n dcols_n^T`.
+//! That is the input gradient of the convolution over the same window, so the
+//! backend's convolution primitives compute all three parts. Backward, from
+//! `G_n = dL/dy_n`, with `dcols_n = im2col(G_n)` (the adjoint of col2im):
+//! - `dX_n = W dcols_n`: the convolution of `G` with `W`;
+//! - `dW = sum_n X_n dcols_n^T`: the convolution's weight gradient with the
+//!   roles of input (`G`) and output gradient (`X`) taken by these two.
 
 use recon_tensor::{Backend, Padding, Result};
 
@@ -19,16 +21,10 @@ impl<'t, B: Backend> Var<'t, B> {
     /// `x` is `[n, c, h, w]`, `w` is `[c, out, kh, kw]` (PyTorch's layout).
     pub fn conv_transpose2d(&self, w: &Var<'t, B>, stride: usize, padding: Padding) -> Result<Var<'t, B>> {
         let win = self.value().conv_transpose2d_window(w.value(), stride, padding)?;
-        let (xs, ws) = (self.shape().to_vec(), w.shape().to_vec());
-        let x3 = self.value().reshape(&[win.batch, xs[1], win.out_len()])?;
-        let wm = w.value().reshape(&[xs[1], win.patch_len()])?;
-        let y = wm.matmul_t(&x3, true, false)?.col2im(&win)?;
+        let y = self.value().conv2d_backward_input(w.value(), &win)?;
+        let (x, wv, ws) = (self.value().clone(), w.value().clone(), w.shape().to_vec());
         self.tape().record("conv_transpose2d", &[self, w], y, move |g, need| {
-            let dcols = g.im2col(&win)?;
-            Ok(vec![
-                when(need[0], || wm.matmul(&dcols)?.reshape(&xs))?,
-                when(need[1], || x3.matmul_t(&dcols, false, true)?.sum_axis(0, false)?.reshape(&ws))?,
-            ])
+            Ok(vec![when(need[0], || g.conv2d_in(&wv, None, &win))?, when(need[1], || g.conv2d_backward_weight(&x, &win)?.reshape(&ws))?])
         })
     }
 }

@@ -61,9 +61,12 @@ impl<'t, B: Backend> Var<'t, B> {
     pub fn clamp(&self, lo: f64, hi: f64) -> Result<Var<'t, B>> {
         self.pointwise("clamp", Unary::Clamp(lo, hi), move |x, _| x.unary(Unary::InRange(lo, hi)))
     }
-    /// `y = max(x, 0)`. `dx = g` where `x > 0`, else 0.
+    /// `y = max(x, 0)`. `dx = g` where `x > 0`, else 0 (`g * step(x)`, one
+    /// backend pass: relu follows every conv and dense layer).
     pub fn relu(&self) -> Result<Var<'t, B>> {
-        self.pointwise("relu", Unary::Relu, |x, _| x.unary(Unary::Step))
+        let y = self.value().unary(Unary::Relu)?;
+        let x = self.value().clone();
+        self.tape().record("relu", &[self], y, move |g, _| Ok(vec![Some(g.relu_backward(&x)?)]))
     }
     /// `y = 1 / (1 + e^-x)`. `dx = g y (1 - y)`.
     pub fn sigmoid(&self) -> Result<Var<'t, B>> {

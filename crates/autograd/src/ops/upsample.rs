@@ -1,22 +1,16 @@
-//! Nearest-neighbour upsampling, by composition: reshape `[n, c, h, w]` to
-//! `[n, c, h, 1, w, 1]`, broadcast to `[n, c, h, s, w, s]`, reshape to
-//! `[n, c, h*s, w*s]`. Its gradient comes from those three ops: the
-//! broadcast's rule sums each `s x s` block of `g` back onto its source pixel.
+//! Nearest-neighbour upsampling: `y[n, c, y, x] = x[n, c, y / s, x / s]`.
+//! Each input pixel is copied to an `s x s` block, so its gradient is the sum
+//! of `g` over that block (the adjoint; `Tensor::upsample_nearest2d_backward`).
 
-use recon_tensor::{Backend, Result, TensorError};
+use recon_tensor::{Backend, Result};
 
 use crate::tape::Var;
 
 impl<'t, B: Backend> Var<'t, B> {
     /// `y[n, c, y, x] = x[n, c, y / s, x / s]`. `dx[n, c, y, x] = sum of g over its s x s block`.
     pub fn upsample_nearest2d(&self, factor: usize) -> Result<Var<'t, B>> {
-        let &[n, c, h, w] = self.shape() else {
-            return Err(TensorError::invalid("upsample_nearest2d", format!("expects NCHW, got {:?}", self.shape())));
-        };
-        if factor == 0 {
-            return Err(TensorError::invalid("upsample_nearest2d", "the factor must be positive"));
-        }
-        self.reshape(&[n, c, h, 1, w, 1])?.broadcast_to(&[n, c, h, factor, w, factor])?.reshape(&[n, c, h * factor, w * factor])
+        let y = self.value().upsample_nearest2d(factor)?;
+        self.tape().record("upsample_nearest2d", &[self], y, move |g, _| Ok(vec![Some(g.upsample_nearest2d_backward(factor)?)]))
     }
 }
 

@@ -63,8 +63,7 @@ impl<B: Backend> Layer<B> for Conv2d {
         )
     }
     fn forward<'t>(&self, x: &Var<'t, B>, ctx: &mut Ctx<'t, B>) -> Result<Var<'t, B>> {
-        let y = x.conv2d(ctx.param(self.weight), self.stride, self.padding)?;
-        let b = ctx.param(self.bias).reshape(&[self.out_channels, 1, 1])?;
-        self.activation.apply(&y.add(&b)?)
+        let (w, b) = (ctx.param(self.weight), ctx.param(self.bias));
+        self.activation.apply(&x.conv2d_bias(w, Some(b), self.stride, self.padding)?)
     }
 }

@@ -68,6 +68,13 @@ pub fn unary<E: Element>(op: Unary, x: &[E]) -> Buffer<E> {
     }
 }
 
+/// `g * step(x)`: one pass instead of `Step` then `Mul`, with the same
+/// result bit for bit (a multiplication by 1 or 0, so an infinite or NaN `g`
+/// still gives NaN where `x <= 0`, as the composed form does).
+pub fn relu_backward<E: Element>(g: &[E], x: &[E]) -> Buffer<E> {
+    zip(g, x, |g, x| g * if x > E::ZERO { E::ONE } else { E::ZERO })
+}
+
 pub fn binary<E: Element>(op: Binary, a: &[E], a_shape: &[usize], b: &[E], b_shape: &[usize], out_shape: &[usize]) -> Buffer<E> {
     match op {
         Binary::Add => broadcast(a, a_shape, b, b_shape, out_shape, |x, y| x + y),

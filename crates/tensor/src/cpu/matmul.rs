@@ -14,7 +14,7 @@ use crate::backend::Matmul;
 use crate::element::Element;
 
 /// Below this many multiply-adds a product runs on the calling thread.
-const PAR_MIN_FLOPS: usize = 1 << 20;
+pub(super) const PAR_MIN_FLOPS: usize = 1 << 20;
 /// Output rows per parallel block of one large product.
 const ROW_BLOCK: usize = 64;
 

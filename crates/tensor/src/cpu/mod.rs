@@ -6,12 +6,14 @@
 //! `Backend` trait.
 
 pub mod buffer;
+mod conv;
 mod elementwise;
 mod layout;
 mod matmul;
 mod optim;
 pub mod parallel;
 mod reduce;
+mod upsample;
 mod window;
 
 use std::marker::PhantomData;
@@ -91,6 +93,10 @@ impl<E: Element> Backend for Cpu<E> {
         Ok(elementwise::binary(op, a, a_shape, b, b_shape, out_shape))
     }
 
+    fn relu_backward(&self, g: &Buffer<E>, x: &Buffer<E>, _len: usize) -> Result<Buffer<E>> {
+        Ok(elementwise::relu_backward(g, x))
+    }
+
     fn reduce(&self, op: Reduce, x: &Buffer<E>, outer: usize, len: usize, inner: usize) -> Result<Buffer<E>> {
         Ok(reduce::reduce(op, x, outer, len, inner))
     }
@@ -122,6 +128,23 @@ impl<E: Element> Backend for Cpu<E> {
     }
     fn max_pool2d_backward(&self, dy: &Buffer<E>, idx: &Vec<u32>, w: &Window2d) -> Result<Buffer<E>> {
         Ok(window::max_pool2d_backward(dy, idx, w))
+    }
+
+    fn conv2d(&self, x: &Buffer<E>, weight: &Buffer<E>, bias: Option<&Buffer<E>>, w: &Window2d, out_channels: usize) -> Result<Buffer<E>> {
+        Ok(conv::conv2d(x, weight, bias.map(|b| &b[..]), w, out_channels))
+    }
+    fn conv2d_backward_input(&self, g: &Buffer<E>, weight: &Buffer<E>, w: &Window2d, out_channels: usize) -> Result<Buffer<E>> {
+        Ok(conv::conv2d_backward_input(g, weight, w, out_channels))
+    }
+    fn conv2d_backward_weight(&self, x: &Buffer<E>, g: &Buffer<E>, w: &Window2d, out_channels: usize) -> Result<Buffer<E>> {
+        Ok(conv::conv2d_backward_weight(x, g, w, out_channels))
+    }
+
+    fn upsample_nearest2d(&self, x: &Buffer<E>, shape: [usize; 4], factor: usize) -> Result<Buffer<E>> {
+        Ok(upsample::upsample_nearest2d(x, shape, factor))
+    }
+    fn upsample_nearest2d_backward(&self, g: &Buffer<E>, shape: [usize; 4], factor: usize) -> Result<Buffer<E>> {
+        Ok(upsample::upsample_nearest2d_backward(g, shape, factor))
     }
 
     fn update(&self, rule: &Update, w: &mut Buffer<E>, g: &Buffer<E>, slots: &mut [&mut Buffer<E>], _len: usize) -> Result<()> {

@@ -10,74 +10,133 @@ use crate::window::Window2d;
 pub fn im2col<E: Element>(x: &[E], w: &Window2d) -> Buffer<E> {
     let (plen, olen) = (w.patch_len(), w.out_len());
     let in_len = w.channels * w.height * w.width;
-    let mut cols = Buffer::zeroed(w.batch * plen * olen);
-    for_each_row(&mut cols, plen * olen, |n, cols| {
-        let x = &x[n * in_len..(n + 1) * in_len];
-        for c in 0..w.channels {
-            for i in 0..w.kernel_h {
-                for j in 0..w.kernel_w {
-                    let row = ((c * w.kernel_h + i) * w.kernel_w + j) * olen;
-                    let (lo, hi) = w.valid_x(j);
-                    if lo == hi {
-                        continue; // this kernel column only ever sees padding
+    let mut cols = Buffer::for_overwrite(w.batch * plen * olen); // `im2col_item` writes every entry
+    for_each_row(&mut cols, plen * olen, |n, cols| im2col_item(&x[n * in_len..(n + 1) * in_len], w, cols));
+    cols
+}
+
+/// The im2col matrix `[patch_len, out_len]` of one batch item `x` (`[c, h, w]`),
+/// written into `cols`: every entry, the ones that read the padding as zeros,
+/// so `cols` may hold anything before.
+pub fn im2col_item<E: Element>(x: &[E], w: &Window2d, cols: &mut [E]) {
+    let olen = w.out_len();
+    let plane_len = w.height * w.width;
+    // Stride 1 with the output as wide as the input (a "same" convolution):
+    // row `oy` of kernel offset (i, j) is input row `oy + i - pad_top` moved
+    // by `j - pad_left`, so all the valid rows form one contiguous run in
+    // both `x` and `cols`. One copy replaces a copy per row (rows are 4 to 28
+    // values here, so the per-row overhead was most of the cost).
+    let runs = w.stride == 1 && w.out_w == w.width;
+    for c in 0..w.channels {
+        let plane = &x[c * plane_len..(c + 1) * plane_len];
+        for i in 0..w.kernel_h {
+            let (y_lo, y_hi) = w.valid_y(i);
+            for j in 0..w.kernel_w {
+                let dst = &mut cols[((c * w.kernel_h + i) * w.kernel_w + j) * olen..][..olen];
+                let (lo, hi) = w.valid_x(j);
+                if lo == hi || y_lo == y_hi {
+                    dst.fill(E::ZERO); // this kernel offset only ever sees padding
+                    continue;
+                }
+                let first = lo * w.stride + j - w.pad_left; // input column of output column lo
+                if runs {
+                    let width = w.width;
+                    let (start, end) = (y_lo * width + lo, (y_hi - 1) * width + hi);
+                    let src = (y_lo + i - w.pad_top) * width + first;
+                    dst[start..end].copy_from_slice(&plane[src..src + end - start]);
+                    zero(&mut dst[..start]);
+                    zero(&mut dst[end..]);
+                    // The run also copied values from the neighbouring input
+                    // rows into the columns outside lo..hi of the rows between
+                    // the first and the last; those entries read the padding
+                    // (one value per row for a 3 x 3 kernel).
+                    let rows = &mut dst[y_lo * width..y_hi * width];
+                    if lo > 0 {
+                        rows.chunks_exact_mut(width).skip(1).for_each(|row| zero(&mut row[..lo]));
                     }
-                    for oy in 0..w.out_h {
-                        let Some(y) = w.in_y(oy, i) else { continue };
-                        let src = &x[(c * w.height + y) * w.width..(c * w.height + y + 1) * w.width];
-                        let dst = &mut cols[row + oy * w.out_w + lo..row + oy * w.out_w + hi];
-                        let first = lo * w.stride + j - w.pad_left;
-                        if w.stride == 1 {
-                            dst.copy_from_slice(&src[first..first + dst.len()]);
-                        } else {
-                            for (k, d) in dst.iter_mut().enumerate() {
-                                *d = src[first + k * w.stride];
-                            }
+                    if hi < width {
+                        rows.chunks_exact_mut(width).rev().skip(1).for_each(|row| zero(&mut row[hi..]));
+                    }
+                    continue;
+                }
+                dst[..y_lo * w.out_w].fill(E::ZERO);
+                dst[y_hi * w.out_w..].fill(E::ZERO);
+                for oy in y_lo..y_hi {
+                    let y = oy * w.stride + i - w.pad_top;
+                    let src = &plane[y * w.width..(y + 1) * w.width];
+                    let row = &mut dst[oy * w.out_w..(oy + 1) * w.out_w];
+                    row[..lo].fill(E::ZERO);
+                    row[hi..].fill(E::ZERO);
+                    let row = &mut row[lo..hi];
+                    if w.stride == 1 {
+                        row.copy_from_slice(&src[first..first + row.len()]);
+                    } else {
+                        for (k, d) in row.iter_mut().enumerate() {
+                            *d = src[first + k * w.stride];
                         }
                     }
                 }
             }
         }
-    });
-    cols
+    }
+}
+
+/// Zeroes a slice that is usually one or two values long (the padding of a
+/// row), with plain stores: a `fill` becomes a `memset` call, which costs
+/// more than the stores themselves at these lengths.
+#[inline(always)]
+fn zero<E: Element>(x: &mut [E]) {
+    match x {
+        [] => {}
+        [a] => *a = E::ZERO,
+        [a, b] => (*a, *b) = (E::ZERO, E::ZERO),
+        _ => x.fill(E::ZERO),
+    }
 }
 
 pub fn col2im<E: Element>(cols: &[E], w: &Window2d) -> Buffer<E> {
     let (plen, olen) = (w.patch_len(), w.out_len());
     let in_len = w.channels * w.height * w.width;
     let mut x = Buffer::zeroed(w.batch * in_len);
-    for_each_row(&mut x, in_len, |n, x| {
-        let cols = &cols[n * plen * olen..(n + 1) * plen * olen];
-        for c in 0..w.channels {
-            for i in 0..w.kernel_h {
-                for j in 0..w.kernel_w {
-                    let row = ((c * w.kernel_h + i) * w.kernel_w + j) * olen;
-                    let (lo, hi) = w.valid_x(j);
-                    if lo == hi {
-                        continue; // this kernel column only ever sees padding
-                    }
-                    for oy in 0..w.out_h {
-                        let Some(y) = w.in_y(oy, i) else { continue };
-                        let dst = &mut x[(c * w.height + y) * w.width..(c * w.height + y + 1) * w.width];
-                        let src = &cols[row + oy * w.out_w + lo..row + oy * w.out_w + hi];
-                        let first = lo * w.stride + j - w.pad_left;
-                        if w.stride == 1 {
-                            dst[first..first + src.len()].iter_mut().zip(src).for_each(|(d, &s)| *d += s);
-                        } else {
-                            for (k, &s) in src.iter().enumerate() {
-                                dst[first + k * w.stride] += s;
-                            }
+    for_each_row(&mut x, in_len, |n, x| col2im_item(&cols[n * plen * olen..(n + 1) * plen * olen], w, x));
+    x
+}
+
+/// Adds the columns `cols` (`[patch_len, out_len]`) of one batch item back
+/// onto `x` (`[c, h, w]`), in a fixed order: channel, kernel row, kernel
+/// column, output row.
+pub fn col2im_item<E: Element>(cols: &[E], w: &Window2d, x: &mut [E]) {
+    let olen = w.out_len();
+    for c in 0..w.channels {
+        for i in 0..w.kernel_h {
+            for j in 0..w.kernel_w {
+                let row = ((c * w.kernel_h + i) * w.kernel_w + j) * olen;
+                let (lo, hi) = w.valid_x(j);
+                if lo == hi {
+                    continue; // this kernel column only ever sees padding
+                }
+                for oy in 0..w.out_h {
+                    let Some(y) = w.in_y(oy, i) else { continue };
+                    let dst = &mut x[(c * w.height + y) * w.width..(c * w.height + y + 1) * w.width];
+                    let src = &cols[row + oy * w.out_w + lo..row + oy * w.out_w + hi];
+                    let first = lo * w.stride + j - w.pad_left;
+                    if w.stride == 1 {
+                        dst[first..first + src.len()].iter_mut().zip(src).for_each(|(d, &s)| *d += s);
+                    } else {
+                        for (k, &s) in src.iter().enumerate() {
+                            dst[first + k * w.stride] += s;
                         }
                     }
                 }
             }
         }
-    });
-    x
+    }
 }
 
 /// Max over each window, and the flat input index of the (first) maximum.
 /// Each channel plane is independent: one parallel task per plane writes that
-/// plane's outputs and indices.
+/// plane's outputs and indices. The window's rows and columns inside the input
+/// are found once per output row and column, so the inner loops test nothing.
 pub fn max_pool2d<E: Element>(x: &[E], w: &Window2d) -> (Buffer<E>, Vec<u32>) {
     use rayon::prelude::*;
     let plane_in = w.height * w.width;
@@ -85,25 +144,55 @@ pub fn max_pool2d<E: Element>(x: &[E], w: &Window2d) -> (Buffer<E>, Vec<u32>) {
     let planes = w.batch * w.channels;
     let mut out = Buffer::for_overwrite(planes * plane_out);
     let mut idx = vec![0u32; planes * plane_out];
+    // Input range `lo..hi` covered by output position `o` along one axis.
+    let span = |o: usize, pad: usize, len: usize, k: usize| {
+        let start = o * w.stride;
+        (start.max(pad) - pad, (start + k).min(len + pad) - pad)
+    };
+    let cols: Vec<(usize, usize)> = (0..w.out_w).map(|ox| span(ox, w.pad_left, w.width, w.kernel_w)).collect();
+    // 2 x 2 windows moved by 2 (the usual pooling): every window of an output
+    // row whose two input rows are inside reads columns (2ox, 2ox + 1) of
+    // those rows, so the row is a zip over pairs, without index arithmetic.
+    let pairs = w.kernel_h == 2 && w.kernel_w == 2 && w.stride == 2 && w.pad_left == 0;
     let plane = |p: usize, out: &mut [E], idx: &mut [u32]| {
         let base = p * plane_in;
         for oy in 0..w.out_h {
-            let rows: Vec<usize> = (0..w.kernel_h).filter_map(|i| w.in_y(oy, i)).collect();
-            for ox in 0..w.out_w {
-                // Strict `>` keeps the first maximum; the first real element
-                // always replaces the -inf start (every window overlaps the input).
+            let (y0, y1) = span(oy, w.pad_top, w.height, w.kernel_h);
+            let (out, idx) = (&mut out[oy * w.out_w..(oy + 1) * w.out_w], &mut idx[oy * w.out_w..(oy + 1) * w.out_w]);
+            let mut done = 0;
+            if pairs && y1 - y0 == 2 {
+                let a0 = base + y0 * w.width;
+                let (r0, r1) = (&x[a0..a0 + w.width], &x[a0 + w.width..a0 + 2 * w.width]);
+                for (ox, (((o, i), t), b)) in out.iter_mut().zip(idx.iter_mut()).zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)).enumerate()
+                {
+                    // Row-major window order, strict `>`: the first maximum wins.
+                    let a = a0 + 2 * ox;
+                    let (mut best, mut at) = (t[0], a);
+                    for (v, at_v) in [(t[1], a + 1), (b[0], a + w.width), (b[1], a + w.width + 1)] {
+                        if v > best {
+                            (best, at) = (v, at_v);
+                        }
+                    }
+                    (*o, *i) = (best, at as u32);
+                }
+                done = w.width / 2; // an odd last column is a partial window
+            }
+            for ox in done..w.out_w {
+                let (x0, x1) = cols[ox];
+                // Strict `>` keeps the first maximum in row-major window order;
+                // the first element always replaces the -inf start (every
+                // window overlaps the input), NaN included.
                 let (mut best, mut at) = (E::NEG_INFINITY, usize::MAX);
-                for &y in &rows {
-                    for j in 0..w.kernel_w {
-                        let Some(xx) = w.in_x(ox, j) else { continue };
-                        let a = base + y * w.width + xx;
-                        if x[a] > best || at == usize::MAX {
-                            (best, at) = (x[a], a);
+                for y in y0..y1 {
+                    let row = base + y * w.width;
+                    for (a, &v) in x[row + x0..row + x1].iter().enumerate() {
+                        if v > best || at == usize::MAX {
+                            (best, at) = (v, row + x0 + a);
                         }
                     }
                 }
-                out[oy * w.out_w + ox] = best;
-                idx[oy * w.out_w + ox] = at as u32;
+                out[ox] = best;
+                idx[ox] = at as u32;
             }
         }
     };

@@ -455,6 +455,67 @@ pub fn conv2d(x: &[f64], x_shape: &[usize], w: &[f64], w_shape: &[usize], s: usi
     (out, shape, scale)
 }
 
+/// The input gradient of `conv2d`, by scattering: every output gradient
+/// `g[n, o, oy, ox]` adds `g * w[o, c, i, j]` to the input pixel that window
+/// position read. Returns `dx` (shape `x_shape`) and per-element `sum |w g|`.
+pub fn conv2d_backward_input(g_: &[f64], w: &[f64], w_shape: &[usize], x_shape: &[usize], s: usize, same: bool) -> (Vec<f64>, Vec<f64>) {
+    let g = Geom::forward(x_shape, w_shape[2], w_shape[3], s, same);
+    let o_ch = w_shape[0];
+    let mut dx = vec![0.0; numel(x_shape)];
+    let mut scale = vec![0.0; numel(x_shape)];
+    for n in 0..g.n {
+        for o in 0..o_ch {
+            for oy in 0..g.oh {
+                for ox in 0..g.ow {
+                    let go = g_[((n * o_ch + o) * g.oh + oy) * g.ow + ox];
+                    for c in 0..g.c {
+                        for i in 0..g.kh {
+                            for j in 0..g.kw {
+                                if let (Some(y), Some(xx)) = (g.iy(oy, i), g.ix(ox, j)) {
+                                    let t = w[((o * g.c + c) * g.kh + i) * g.kw + j] * go;
+                                    dx[((n * g.c + c) * g.h + y) * g.w + xx] += t;
+                                    scale[((n * g.c + c) * g.h + y) * g.w + xx] += t.abs();
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (dx, scale)
+}
+
+/// The weight gradient of `conv2d`: `dw[o, c, i, j] = sum_{n, oy, ox} g[n, o, oy, ox] x[n, c, iy, ix]`.
+/// Returns `dw` (shape `w_shape`) and per-element `sum |g x|`.
+pub fn conv2d_backward_weight(x: &[f64], x_shape: &[usize], g_: &[f64], w_shape: &[usize], s: usize, same: bool) -> (Vec<f64>, Vec<f64>) {
+    let g = Geom::forward(x_shape, w_shape[2], w_shape[3], s, same);
+    let o_ch = w_shape[0];
+    let mut dw = vec![0.0; numel(w_shape)];
+    let mut scale = vec![0.0; numel(w_shape)];
+    for o in 0..o_ch {
+        for c in 0..g.c {
+            for i in 0..g.kh {
+                for j in 0..g.kw {
+                    let at = ((o * g.c + c) * g.kh + i) * g.kw + j;
+                    for n in 0..g.n {
+                        for oy in 0..g.oh {
+                            for ox in 0..g.ow {
+                                if let (Some(y), Some(xx)) = (g.iy(oy, i), g.ix(ox, j)) {
+                                    let t = g_[((n * o_ch + o) * g.oh + oy) * g.ow + ox] * x[((n * g.c + c) * g.h + y) * g.w + xx];
+                                    dw[at] += t;
+                                    scale[at] += t.abs();
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (dw, scale)
+}
+
 /// Transposed convolution by scattering: every input pixel `x[n, c, y, x]`
 /// adds `x * w[c, o, i, j]` to `out[n, o, y*s + i - pad_top, x*s + j - pad_left]`
 /// (dropped outside the output). Weight `[c, o, kh, kw]`.
@@ -553,6 +614,23 @@ pub fn upsample_nearest2d(x: &[f64], shape: &[usize], f: usize) -> (Vec<f64>, Ve
         }
     }
     (out, out_shape)
+}
+
+/// The adjoint of upsampling: `dx[n, c, y, x]` is the sum of `g` over the
+/// `f x f` block that pixel was copied to. `shape` is the small (input) shape.
+pub fn upsample_nearest2d_backward(g: &[f64], shape: &[usize], f: usize) -> Vec<f64> {
+    let (n_, c_, h, w) = (shape[0], shape[1], shape[2], shape[3]);
+    let mut dx = vec![0.0; numel(shape)];
+    for n in 0..n_ {
+        for c in 0..c_ {
+            for y in 0..h * f {
+                for xx in 0..w * f {
+                    dx[((n * c_ + c) * h + y / f) * w + xx / f] += g[((n * c_ + c) * h * f + y) * w * f + xx];
+                }
+            }
+        }
+    }
+    dx
 }
 
 // ---- data and comparisons ------------------------------------------------------------

@@ -1,0 +1,304 @@
+//! Convolution on the CPU, fused per batch item: the three `Backend`
+//! convolution primitives (forward, input gradient, weight gradient).
+//!
+//! The composed versions (the trait's defaults) materialise the im2col matrix
+//! of the whole batch: for the last layer of the conv autoencoder (16 channels
+//! of 28 x 28, 3 x 3 kernel, batch 32) that is 32 x 144 x 784 floats, 14 MB
+//! written and read back by the GEMM, and the backward pass wrote and read
+//! another matrix that size for `col2im`. Here each batch item goes from input
+//! to output while its columns are in cache: im2col into a scratch buffer the
+//! worker keeps for all its items, one GEMM, the bias added in the same pass.
+//! Items run in parallel; every output element is computed by the same code
+//! whatever the thread count, so the results are bit-identical.
+//!
+//! The input gradient of a stride-1 convolution is itself a stride-1
+//! convolution, of `g` with the kernel flipped and its channel axes swapped
+//! (a "full" correlation). From `y[o, p, q] = sum_{c,i,j} W[o,c,i,j] x[c, p+i-pt, q+j-pl]`:
+//! `dx[c, y, x] = sum_{o,i,j} W[o,c,i,j] g[o, y-i+pt, x-j+pl]`
+//! `            = sum_{o,i',j'} W[o,c,kh-1-i',kw-1-j'] g[o, y+i'-(kh-1-pt), x+j'-(kw-1-pl)]`,
+//! with `i' = kh-1-i`: a convolution with padding `kh-1-pt` (top) and
+//! `kw-1-pl` (left). So it reuses the forward kernel, and the scatter-add of
+//! `col2im` disappears. Other strides compute `W^T g_n` and fold it with
+//! `col2im`, still per item in cache.
+
+use rayon::prelude::*;
+
+use super::buffer::Buffer;
+use super::matmul::PAR_MIN_FLOPS;
+use super::reduce::reduce;
+use super::window::{col2im_item, im2col_item};
+use crate::backend::Reduce;
+use crate::element::Element;
+use crate::window::Window2d;
+
+/// A matrix operand read in place: element `(r, c)` is `data[r * rs + c * cs]`.
+#[derive(Clone, Copy)]
+struct Mat<'a, E> {
+    data: &'a [E],
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a, E> Mat<'a, E> {
+    /// A row-major matrix with `cols` columns.
+    fn rows(data: &'a [E], cols: usize) -> Self {
+        Mat { data, rs: cols, cs: 1 }
+    }
+    /// The transpose of a row-major matrix with `cols` columns.
+    fn transposed(data: &'a [E], cols: usize) -> Self {
+        Mat { data, rs: 1, cs: cols }
+    }
+    /// Whether a `rows x cols` matrix read with these strides stays inside `data`.
+    fn fits(&self, rows: usize, cols: usize) -> bool {
+        rows == 0 || cols == 0 || (rows - 1) * self.rs + (cols - 1) * self.cs < self.data.len()
+    }
+}
+
+/// `c = a b` with `a` `m x k`, `b` `k x n` and `c` row-major `m x n`.
+fn gemm<E: Element>(m: usize, k: usize, n: usize, a: Mat<E>, b: Mat<E>, c: &mut [E]) {
+    assert!(a.fits(m, k) && b.fits(k, n) && c.len() >= m * n, "gemm operands too small");
+    if k == 0 {
+        c[..m * n].fill(E::ZERO); // gemm writes nothing when the sum is empty
+        return;
+    }
+    if m == 1 {
+        // One output row (a single output channel): matrixmultiply would
+        // compute a full 8-row tile and discard 7 rows, after packing `b`.
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { row_times_matrix_avx2(k, n, a, b, &mut c[..n]) };
+        }
+        return row_times_matrix(k, n, a, b, &mut c[..n]);
+    }
+    // SAFETY: the assert above keeps every element gemm reads inside `a` and
+    // `b` and every element it writes inside `c`; `c` is a `&mut` borrow, so
+    // it aliases neither input.
+    unsafe {
+        E::gemm(
+            m,
+            k,
+            n,
+            E::ONE,
+            a.data.as_ptr(),
+            a.rs as isize,
+            a.cs as isize,
+            b.data.as_ptr(),
+            b.rs as isize,
+            b.cs as isize,
+            E::ZERO,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        )
+    };
+}
+
+/// `row_times_matrix` compiled for AVX2: the same loops with 8-wide vectors
+/// instead of SSE2's 4 (the build targets baseline x86-64). The operations
+/// and their order are the same, so are the results, bit for bit.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn row_times_matrix_avx2<E: Element>(k: usize, n: usize, a: Mat<E>, b: Mat<E>, c: &mut [E]) {
+    row_times_matrix(k, n, a, b, c)
+}
+
+/// `c = a b` for a single row `a` (`1 x k`): either `c += a[r] b[r, :]` row
+/// by row when `b`'s rows are contiguous, or `c[j] = a . b[:, j]` when its
+/// columns are. Both loops run over contiguous memory and vectorise; each
+/// `c[j]` is summed in the same order whatever the vector width.
+#[inline(always)]
+fn row_times_matrix<E: Element>(k: usize, n: usize, a: Mat<E>, b: Mat<E>, c: &mut [E]) {
+    let a_at = |r: usize| a.data[r * a.cs];
+    if b.cs == 1 {
+        // Blocks of `BLOCK` outputs stay in registers while all `k` rows go by
+        // (instead of `c` being loaded and stored once per row).
+        const BLOCK: usize = 32;
+        let whole = n - n % BLOCK;
+        for (j0, c) in (0..whole).step_by(BLOCK).zip(c.chunks_exact_mut(BLOCK)) {
+            let mut acc = [E::ZERO; BLOCK];
+            for r in 0..k {
+                let (ar, row) = (a_at(r), &b.data[r * b.rs + j0..r * b.rs + j0 + BLOCK]);
+                for (acc, &b) in acc.iter_mut().zip(row) {
+                    *acc += ar * b;
+                }
+            }
+            c.copy_from_slice(&acc);
+        }
+        for (j, c) in c.iter_mut().enumerate().skip(whole) {
+            *c = (0..k).fold(E::ZERO, |s, r| s + a_at(r) * b.data[r * b.rs + j]);
+        }
+    } else if b.rs == 1 && a.cs == 1 {
+        let a = &a.data[..k];
+        for (j, c) in c.iter_mut().enumerate() {
+            *c = dot(a, &b.data[j * b.cs..j * b.cs + k]);
+        }
+    } else {
+        for (j, c) in c.iter_mut().enumerate() {
+            *c = (0..k).fold(E::ZERO, |s, r| s + a_at(r) * b.data[r * b.rs + j * b.cs]);
+        }
+    }
+}
+
+/// `sum_i a[i] b[i]` with 8 independent partial sums (one SIMD register).
+#[inline(always)]
+fn dot<E: Element>(a: &[E], b: &[E]) -> E {
+    let mut acc = [E::ZERO; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: E = ca.remainder().iter().zip(cb.remainder()).fold(E::ZERO, |s, (&x, &y)| s + x * y);
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// A 1 x 1 window with stride 1 and no padding: the im2col matrix of an item
+/// is the item itself, `[c, h * w]`, so there is nothing to copy.
+fn is_identity(w: &Window2d) -> bool {
+    w.kernel_h == 1 && w.kernel_w == 1 && w.stride == 1 && w.out_h == w.height && w.out_w == w.width
+}
+
+/// The im2col matrix of item `x`: `x` itself for an identity window, else
+/// `scratch` filled by `im2col_item`.
+fn columns<'a, E: Element>(x: &'a [E], w: &Window2d, scratch: &'a mut [E]) -> &'a [E] {
+    if is_identity(w) {
+        x
+    } else {
+        im2col_item(x, w, scratch);
+        scratch
+    }
+}
+
+/// Runs `f(scratch, n, out_n)` on each batch item's `item_len`-long slice
+/// `out_n` of `out`, in parallel when the job is at least `PAR_MIN_FLOPS`
+/// multiply-adds. Items are split into fixed groups, a few per thread, and
+/// each group gets one `scratch` buffer of `scratch_len` (stale contents) for
+/// all its items.
+fn per_item<E: Element>(
+    out: &mut [E],
+    item_len: usize,
+    scratch_len: usize,
+    madds: usize,
+    f: impl Fn(&mut [E], usize, &mut [E]) + Sync + Send,
+) {
+    if item_len == 0 {
+        return;
+    }
+    let batch = out.len() / item_len;
+    let group = |g: usize, per: usize, out: &mut [E]| {
+        let mut scratch = Buffer::for_overwrite(scratch_len);
+        for (k, o) in out.chunks_mut(item_len).enumerate() {
+            f(&mut scratch, g * per + k, o);
+        }
+    };
+    if batch > 1 && madds >= PAR_MIN_FLOPS {
+        // Two groups per thread leave room to balance when a neighbour
+        // process takes a core for a while.
+        let per = batch.div_ceil(2 * rayon::current_num_threads()).max(1);
+        out.par_chunks_mut(per * item_len).enumerate().for_each(|(g, o)| group(g, per, o));
+    } else {
+        group(0, batch, out);
+    }
+}
+
+/// Items whose im2col matrix needs a scratch buffer: its length, else 0.
+fn scratch_len(w: &Window2d) -> usize {
+    if is_identity(w) {
+        0
+    } else {
+        w.patch_len() * w.out_len()
+    }
+}
+
+/// `y_n = W im2col(x_n) + bias` for every item; `W` is `[oc, patch_len]`.
+pub fn conv2d<E: Element>(x: &[E], weight: &[E], bias: Option<&[E]>, w: &Window2d, oc: usize) -> Buffer<E> {
+    let (plen, olen) = (w.patch_len(), w.out_len());
+    let in_len = w.channels * w.height * w.width;
+    let mut y = Buffer::for_overwrite(w.batch * oc * olen); // gemm writes every element
+    per_item(&mut y, oc * olen, scratch_len(w), w.batch * oc * plen * olen, |scratch, n, y| {
+        let cols = columns(&x[n * in_len..(n + 1) * in_len], w, scratch);
+        gemm(oc, plen, olen, Mat::rows(weight, plen), Mat::rows(cols, olen), y);
+        if let Some(b) = bias {
+            for (row, &b) in y.chunks_mut(olen).zip(b) {
+                row.iter_mut().for_each(|v| *v += b);
+            }
+        }
+    });
+    y
+}
+
+/// The window of the "full" correlation that gives the input gradient of the
+/// stride-1 convolution `w` (module docs): it runs over `g` (`oc` channels of
+/// `out_h x out_w`) and produces `w`'s input size. `None` when `w` has another
+/// stride, or padding beyond `kernel - 1` (which a Keras window never has).
+fn gradient_window(w: &Window2d, oc: usize) -> Option<Window2d> {
+    if w.stride != 1 {
+        return None;
+    }
+    Some(Window2d {
+        batch: w.batch,
+        channels: oc,
+        height: w.out_h,
+        width: w.out_w,
+        kernel_h: w.kernel_h,
+        kernel_w: w.kernel_w,
+        stride: 1,
+        pad_top: (w.kernel_h - 1).checked_sub(w.pad_top)?,
+        pad_left: (w.kernel_w - 1).checked_sub(w.pad_left)?,
+        out_h: w.height,
+        out_w: w.width,
+    })
+}
+
+/// `W'[c, o, i, j] = W[o, c, kh-1-i, kw-1-j]`: the kernel of the gradient
+/// correlation, `[c, oc * kh * kw]`.
+fn flipped_kernel<E: Element>(weight: &[E], w: &Window2d, oc: usize) -> Vec<E> {
+    let (kh, kw, c) = (w.kernel_h, w.kernel_w, w.channels);
+    let mut out = vec![E::ZERO; weight.len()];
+    for o in 0..oc {
+        for ci in 0..c {
+            for i in 0..kh {
+                for j in 0..kw {
+                    out[((ci * oc + o) * kh + i) * kw + j] = weight[((o * c + ci) * kh + kh - 1 - i) * kw + kw - 1 - j];
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `dx_n = col2im(W^T g_n)`: a stride-1 window takes the flipped-kernel
+/// convolution, others fold `W^T g_n` with `col2im` item by item.
+pub fn conv2d_backward_input<E: Element>(g: &[E], weight: &[E], w: &Window2d, oc: usize) -> Buffer<E> {
+    if let Some(gw) = gradient_window(w, oc) {
+        return conv2d(g, &flipped_kernel(weight, w, oc), None, &gw, w.channels);
+    }
+    let (plen, olen) = (w.patch_len(), w.out_len());
+    let in_len = w.channels * w.height * w.width;
+    let mut dx = Buffer::zeroed(w.batch * in_len); // col2im_item adds into it
+    per_item(&mut dx, in_len, plen * olen, w.batch * oc * plen * olen, |dcols, n, dx| {
+        let g = &g[n * oc * olen..(n + 1) * oc * olen];
+        gemm(plen, oc, olen, Mat::transposed(weight, plen), Mat::rows(g, olen), dcols);
+        col2im_item(dcols, w, dx);
+    });
+    dx
+}
+
+/// `dW = sum_n g_n im2col(x_n)^T`: one product per item (`[oc, patch_len]`),
+/// then the items summed in order, so the bits do not depend on threads.
+pub fn conv2d_backward_weight<E: Element>(x: &[E], g: &[E], w: &Window2d, oc: usize) -> Buffer<E> {
+    let (plen, olen) = (w.patch_len(), w.out_len());
+    let in_len = w.channels * w.height * w.width;
+    let mut per_n = Buffer::for_overwrite(w.batch * oc * plen); // gemm writes every element
+    per_item(&mut per_n, oc * plen, scratch_len(w), w.batch * oc * plen * olen, |scratch, n, dw| {
+        let cols = columns(&x[n * in_len..(n + 1) * in_len], w, scratch);
+        let g = &g[n * oc * olen..(n + 1) * oc * olen];
+        gemm(oc, olen, plen, Mat::rows(g, olen), Mat::transposed(cols, olen), dw);
+    });
+    if w.batch == 1 {
+        return per_n;
+    }
+    reduce(Reduce::Sum, &per_n, 1, w.batch, oc * plen)
+}
