@@ -5,8 +5,9 @@
 //!   crate's tests, the CUDA crate with its `cuda` feature (GPU tests skip
 //!   with a message when there is no GPU) and, when NVRTC and ptxas are
 //!   installed, `kernels`. This is what CI runs.
-//! - `test --cuda`: only the CUDA backend's tests, GPU equivalence tests
-//!   included, with NVRTC put on the library path: run this on a machine
+//! - `test --cuda`: the CUDA backend's tests (GPU equivalence tests included) and
+//!   `recon --device cuda` end to end against `--device cpu` (`cli_cuda.rs`),
+//!   with NVRTC put on the library path: run this on a machine
 //!   with a GPU (set `RECON_CUDA_REQUIRED=1` to make a missing GPU a failure
 //!   instead of a skip).
 //! - `kernels`: every `kernels/*.cu` through NVRTC and `ptxas -v` for sm_90:
@@ -69,11 +70,27 @@ fn test() {
     run("format check", cargo().args(["fmt", "--all", "--check"]));
     run("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]));
     run(
-        "clippy (recon-cuda, cuda feature)",
-        cargo().args(["clippy", "-p", "recon-cuda", "--all-targets", "--features", "cuda", "--", "-D", "warnings"]),
+        "clippy (recon-cuda and recon, cuda feature)",
+        cargo().args([
+            "clippy",
+            "-p",
+            "recon-cuda",
+            "-p",
+            "recon",
+            "--all-targets",
+            "--features",
+            "recon-cuda/cuda,recon/cuda",
+            "--",
+            "-D",
+            "warnings",
+        ]),
     );
     run("tests", cargo().args(["test", "--workspace"]));
     run("tests (recon-cuda, cuda feature)", cargo_with_nvrtc().args(["test", "-p", "recon-cuda", "--features", "cuda"]));
+    run(
+        "recon --device cuda (skips without a GPU)",
+        cargo_with_nvrtc().args(["test", "-p", "recon", "--features", "cuda", "--test", "cli_cuda"]),
+    );
     match kernels::find_tools(&root()) {
         Ok(_) => kernels_task(),
         // CI installs the tools (.ci/run), so there a missing tool is a failure.
@@ -89,6 +106,10 @@ fn test() {
 /// output shown (the skip message, or what the equivalence tests checked).
 fn test_cuda() {
     run("CUDA tests", cargo_with_nvrtc().args(["test", "-p", "recon-cuda", "--features", "cuda", "--", "--nocapture"]));
+    run(
+        "recon --device cuda against --device cpu",
+        cargo_with_nvrtc().args(["test", "--release", "-p", "recon", "--features", "cuda", "--test", "cli_cuda", "--", "--nocapture"]),
+    );
 }
 
 fn kernels_task() {
