@@ -114,7 +114,9 @@ fn main() {
                              of compulsory traffic) against the ceilings measured in the same run: the all-thread \
                              bandwidths (sloped roofs) and the FMA peak and numpy's GEMM (flat roofs). The roof at a \
                              kernel's intensity is `min(peak, intensity x bandwidth)` with the highest of each; left \
-                             of the ridge ({} flop/byte) a kernel is memory-bound. Plot: [`roofline.svg`](roofline.svg).\n\n{}\n\
+                             of the ridge ({} flop/byte) a kernel is memory-bound. The bandwidth roofs are DRAM bandwidths, so a \
+                             small kernel whose data sits in L1/L2 can pass them (a share above 100%). Plot: \
+                             [`roofline.svg`](roofline.svg).\n\n{}\n\
                              ![roofline](roofline.svg)\n\n",
                             recon_benches::timing::sig3(roofline::ridge(&roofs)),
                             roofline::table(&points, &roofs)
