@@ -24,6 +24,15 @@ use crate::error::{NnError, Result};
 use crate::layers::{Ctx, Dense, Layer};
 use crate::params::Params;
 
+/// The range log-variances are clamped to (the VAE's `logvar` of `q(z|x)`
+/// and the Gaussian decoder's). Unclamped, an untrained model on inputs far
+/// from its initial outputs can give `logvar = -100`, and `exp(-logvar)`
+/// overflows float32 (whose largest exponent is about 88.7): the loss and
+/// the scores become infinite. `e^-30` to `e^20` (standard deviations from
+/// 3e-7 to 2e4) leaves room for any standardised data; outside the range the
+/// gradient is zero, as for any clamp.
+pub const LOGVAR_RANGE: (f64, f64) = (-30.0, 20.0);
+
 pub struct Autoencoder<B: Backend> {
     pub config: ModelConfig,
     pub params: Params<B>,
@@ -98,7 +107,7 @@ impl<B: Backend> Autoencoder<B> {
         }
         let out = layers[layers.len() - 1].forward(&h, ctx)?;
         let lv = match &self.built.logvar_out {
-            Some(head) => Some(head.forward(&h, ctx)?),
+            Some(head) => Some(head.forward(&h, ctx)?.clamp(LOGVAR_RANGE.0, LOGVAR_RANGE.1)?),
             None => None,
         };
         Ok((out, lv))
@@ -112,7 +121,7 @@ impl<B: Backend> Autoencoder<B> {
         if let Some((mu_head, lv_head)) = &self.built.heads {
             let h = self.built.encoder.forward(&target, ctx)?;
             let mu = mu_head.forward(&h, ctx)?;
-            let logvar = lv_head.forward(&h, ctx)?;
+            let logvar = lv_head.forward(&h, ctx)?.clamp(LOGVAR_RANGE.0, LOGVAR_RANGE.1)?;
             let eps = Tensor::rand_normal(x.backend(), mu.shape(), 0.0, 1.0, &mut ctx.rng)?;
             let z = mu.add(&logvar.mul_scalar(0.5)?.exp()?.mul(&ctx.tape.constant(&eps))?)?;
             let (out, out_lv) = self.decode(&z, ctx)?;
@@ -183,7 +192,10 @@ impl<B: Backend> Autoencoder<B> {
         let tape = Tape::no_grad();
         let mut ctx = Ctx::new(&tape, &self.params, StdRng::seed_from_u64(0));
         let h = self.built.encoder.forward(&tape.constant(x), &mut ctx)?;
-        Ok(Some((mu.forward(&h, &mut ctx)?.value().clone(), lv.forward(&h, &mut ctx)?.value().clone())))
+        Ok(Some((
+            mu.forward(&h, &mut ctx)?.value().clone(),
+            lv.forward(&h, &mut ctx)?.clamp(LOGVAR_RANGE.0, LOGVAR_RANGE.1)?.value().clone(),
+        )))
     }
 
     /// Decodes codes `z` to `[batch, features]` rows, with the Gaussian
