@@ -269,10 +269,14 @@ fn flipped_kernel<E: Element>(weight: &[E], w: &Window2d, oc: usize) -> Vec<E> {
     out
 }
 
-/// `dx_n = col2im(W^T g_n)`: a stride-1 window takes the flipped-kernel
-/// convolution, others fold `W^T g_n` with `col2im` item by item.
+/// `dx_n = col2im(W^T g_n)`. A stride-1 window takes the flipped-kernel
+/// convolution when its im2col matrix (`oc * kh * kw` rows of the input
+/// size) is no larger than the `W^T g_n` that col2im would fold
+/// (`c * kh * kw` rows of the output size): both paths copy or add each of
+/// those entries once, and the same multiply-adds go to the GEMM. Others
+/// fold `W^T g_n` with `col2im`, item by item.
 pub fn conv2d_backward_input<E: Element>(g: &[E], weight: &[E], w: &Window2d, oc: usize) -> Buffer<E> {
-    if let Some(gw) = gradient_window(w, oc) {
+    if let Some(gw) = gradient_window(w, oc).filter(|_| oc * w.height * w.width <= w.channels * w.out_len()) {
         return conv2d(g, &flipped_kernel(weight, w, oc), None, &gw, w.channels);
     }
     let (plen, olen) = (w.patch_len(), w.out_len());
