@@ -20,12 +20,18 @@
 //! `kw-1-pl` (left). So it reuses the forward kernel, and the scatter-add of
 //! `col2im` disappears. Other strides compute `W^T g_n` and fold it with
 //! `col2im`, still per item in cache.
+//!
+//! A stride-1 convolution to a single output channel needs no im2col matrix
+//! at all (`single_channel.rs`), and any product with one output row skips
+//! matrixmultiply for `rows.rs`.
 
 use rayon::prelude::*;
 
 use super::buffer::Buffer;
 use super::matmul::PAR_MIN_FLOPS;
 use super::reduce::reduce;
+use super::rows::{dots, weighted_sum};
+use super::single_channel::{self, Grid};
 use super::window::{col2im_item, im2col_item};
 use crate::backend::Reduce;
 use crate::element::Element;
@@ -64,12 +70,17 @@ fn gemm<E: Element>(m: usize, k: usize, n: usize, a: Mat<E>, b: Mat<E>, c: &mut 
     if m == 1 {
         // One output row (a single output channel): matrixmultiply would
         // compute a full 8-row tile and discard 7 rows, after packing `b`.
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { row_times_matrix_avx2(k, n, a, b, &mut c[..n]) };
+        let (c, a_at) = (&mut c[..n], |r: usize| a.data[r * a.cs]);
+        if b.cs == 1 {
+            weighted_sum(k, a_at, |r| &b.data[r * b.rs..r * b.rs + n], c);
+        } else if b.rs == 1 && a.cs == 1 {
+            dots(&a.data[..k], |j| &b.data[j * b.cs..j * b.cs + k], c);
+        } else {
+            for (j, c) in c.iter_mut().enumerate() {
+                *c = (0..k).fold(E::ZERO, |s, r| s + a_at(r) * b.data[r * b.rs + j * b.cs]);
+            }
         }
-        return row_times_matrix(k, n, a, b, &mut c[..n]);
+        return;
     }
     // SAFETY: the assert above keeps every element gemm reads inside `a` and
     // `b` and every element it writes inside `c`; `c` is a `&mut` borrow, so
@@ -94,66 +105,6 @@ fn gemm<E: Element>(m: usize, k: usize, n: usize, a: Mat<E>, b: Mat<E>, c: &mut 
     };
 }
 
-/// `row_times_matrix` compiled for AVX2: the same loops with 8-wide vectors
-/// instead of SSE2's 4 (the build targets baseline x86-64). The operations
-/// and their order are the same, so are the results, bit for bit.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn row_times_matrix_avx2<E: Element>(k: usize, n: usize, a: Mat<E>, b: Mat<E>, c: &mut [E]) {
-    row_times_matrix(k, n, a, b, c)
-}
-
-/// `c = a b` for a single row `a` (`1 x k`): either `c += a[r] b[r, :]` row
-/// by row when `b`'s rows are contiguous, or `c[j] = a . b[:, j]` when its
-/// columns are. Both loops run over contiguous memory and vectorise; each
-/// `c[j]` is summed in the same order whatever the vector width.
-#[inline(always)]
-fn row_times_matrix<E: Element>(k: usize, n: usize, a: Mat<E>, b: Mat<E>, c: &mut [E]) {
-    let a_at = |r: usize| a.data[r * a.cs];
-    if b.cs == 1 {
-        // Blocks of `BLOCK` outputs stay in registers while all `k` rows go by
-        // (instead of `c` being loaded and stored once per row).
-        const BLOCK: usize = 32;
-        let whole = n - n % BLOCK;
-        for (j0, c) in (0..whole).step_by(BLOCK).zip(c.chunks_exact_mut(BLOCK)) {
-            let mut acc = [E::ZERO; BLOCK];
-            for r in 0..k {
-                let (ar, row) = (a_at(r), &b.data[r * b.rs + j0..r * b.rs + j0 + BLOCK]);
-                for (acc, &b) in acc.iter_mut().zip(row) {
-                    *acc += ar * b;
-                }
-            }
-            c.copy_from_slice(&acc);
-        }
-        for (j, c) in c.iter_mut().enumerate().skip(whole) {
-            *c = (0..k).fold(E::ZERO, |s, r| s + a_at(r) * b.data[r * b.rs + j]);
-        }
-    } else if b.rs == 1 && a.cs == 1 {
-        let a = &a.data[..k];
-        for (j, c) in c.iter_mut().enumerate() {
-            *c = dot(a, &b.data[j * b.cs..j * b.cs + k]);
-        }
-    } else {
-        for (j, c) in c.iter_mut().enumerate() {
-            *c = (0..k).fold(E::ZERO, |s, r| s + a_at(r) * b.data[r * b.rs + j * b.cs]);
-        }
-    }
-}
-
-/// `sum_i a[i] b[i]` with 8 independent partial sums (one SIMD register).
-#[inline(always)]
-fn dot<E: Element>(a: &[E], b: &[E]) -> E {
-    let mut acc = [E::ZERO; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: E = ca.remainder().iter().zip(cb.remainder()).fold(E::ZERO, |s, (&x, &y)| s + x * y);
-    for (x, y) in ca.zip(cb) {
-        for l in 0..8 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
-}
-
 /// A 1 x 1 window with stride 1 and no padding: the im2col matrix of an item
 /// is the item itself, `[c, h * w]`, so there is nothing to copy.
 fn is_identity(w: &Window2d) -> bool {
@@ -171,15 +122,23 @@ fn columns<'a, E: Element>(x: &'a [E], w: &Window2d, scratch: &'a mut [E]) -> &'
     }
 }
 
+/// The scratch buffer of a group of items: its length, and whether it starts
+/// zeroed (for kernels that write only part of it, item after item, and rely
+/// on the rest staying zero) or with whatever a recycled buffer held.
+#[derive(Clone, Copy)]
+enum Scratch {
+    Stale(usize),
+    Zeroed(usize),
+}
+
 /// Runs `f(scratch, n, out_n)` on each batch item's `item_len`-long slice
 /// `out_n` of `out`, in parallel when the job is at least `PAR_MIN_FLOPS`
 /// multiply-adds. Items are split into fixed groups, a few per thread, and
-/// each group gets one `scratch` buffer of `scratch_len` (stale contents) for
-/// all its items.
+/// each group gets one `scratch` buffer for all its items.
 fn per_item<E: Element>(
     out: &mut [E],
     item_len: usize,
-    scratch_len: usize,
+    scratch: Scratch,
     madds: usize,
     f: impl Fn(&mut [E], usize, &mut [E]) + Sync + Send,
 ) {
@@ -188,7 +147,10 @@ fn per_item<E: Element>(
     }
     let batch = out.len() / item_len;
     let group = |g: usize, per: usize, out: &mut [E]| {
-        let mut scratch = Buffer::for_overwrite(scratch_len);
+        let mut scratch = match scratch {
+            Scratch::Stale(len) => Buffer::for_overwrite(len),
+            Scratch::Zeroed(len) => Buffer::zeroed(len),
+        };
         for (k, o) in out.chunks_mut(item_len).enumerate() {
             f(&mut scratch, g * per + k, o);
         }
@@ -217,7 +179,14 @@ pub fn conv2d<E: Element>(x: &[E], weight: &[E], bias: Option<&[E]>, w: &Window2
     let (plen, olen) = (w.patch_len(), w.out_len());
     let in_len = w.channels * w.height * w.width;
     let mut y = Buffer::for_overwrite(w.batch * oc * olen); // gemm writes every element
-    per_item(&mut y, oc * olen, scratch_len(w), w.batch * oc * plen * olen, |scratch, n, y| {
+    if let Some(grid) = Grid::of(w).filter(|_| oc == 1) {
+        let b = bias.map(|b| b[0]);
+        per_item(&mut y, olen, Scratch::Zeroed(grid.scratch_len(w)), w.batch * plen * olen, |scratch, n, y| {
+            single_channel::forward(&x[n * in_len..(n + 1) * in_len], weight, b, w, &grid, scratch, y);
+        });
+        return y;
+    }
+    per_item(&mut y, oc * olen, Scratch::Stale(scratch_len(w)), w.batch * oc * plen * olen, |scratch, n, y| {
         let cols = columns(&x[n * in_len..(n + 1) * in_len], w, scratch);
         gemm(oc, plen, olen, Mat::rows(weight, plen), Mat::rows(cols, olen), y);
         if let Some(b) = bias {
@@ -282,7 +251,7 @@ pub fn conv2d_backward_input<E: Element>(g: &[E], weight: &[E], w: &Window2d, oc
     let (plen, olen) = (w.patch_len(), w.out_len());
     let in_len = w.channels * w.height * w.width;
     let mut dx = Buffer::zeroed(w.batch * in_len); // col2im_item adds into it
-    per_item(&mut dx, in_len, plen * olen, w.batch * oc * plen * olen, |dcols, n, dx| {
+    per_item(&mut dx, in_len, Scratch::Stale(plen * olen), w.batch * oc * plen * olen, |dcols, n, dx| {
         let g = &g[n * oc * olen..(n + 1) * oc * olen];
         gemm(plen, oc, olen, Mat::transposed(weight, plen), Mat::rows(g, olen), dcols);
         col2im_item(dcols, w, dx);
@@ -296,7 +265,13 @@ pub fn conv2d_backward_weight<E: Element>(x: &[E], g: &[E], w: &Window2d, oc: us
     let (plen, olen) = (w.patch_len(), w.out_len());
     let in_len = w.channels * w.height * w.width;
     let mut per_n = Buffer::for_overwrite(w.batch * oc * plen); // gemm writes every element
-    per_item(&mut per_n, oc * plen, scratch_len(w), w.batch * oc * plen * olen, |scratch, n, dw| {
+    if let Some(grid) = Grid::of(w).filter(|_| oc == 1) {
+        per_item(&mut per_n, plen, Scratch::Zeroed(grid.scratch_len(w)), w.batch * plen * olen, |scratch, n, dw| {
+            single_channel::weight_grad(&x[n * in_len..(n + 1) * in_len], &g[n * olen..(n + 1) * olen], w, &grid, scratch, dw);
+        });
+        return if w.batch == 1 { per_n } else { reduce(Reduce::Sum, &per_n, 1, w.batch, plen) };
+    }
+    per_item(&mut per_n, oc * plen, Scratch::Stale(scratch_len(w)), w.batch * oc * plen * olen, |scratch, n, dw| {
         let cols = columns(&x[n * in_len..(n + 1) * in_len], w, scratch);
         let g = &g[n * oc * olen..(n + 1) * oc * olen];
         gemm(oc, olen, plen, Mat::rows(g, olen), Mat::transposed(cols, olen), dw);

@@ -13,6 +13,8 @@ mod matmul;
 mod optim;
 pub mod parallel;
 mod reduce;
+mod rows;
+mod single_channel;
 mod upsample;
 mod window;
 
