@@ -7,7 +7,7 @@
 //! run resumed at epoch `e` draws exactly what the uninterrupted run drew, and
 //! the same seed gives the same weights bit for bit.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -89,22 +89,28 @@ pub fn epoch_order(seed: u64, epoch: usize, n: usize) -> Vec<usize> {
 }
 
 /// The mean loss over `x` in batches, without recording (validation).
+/// Large batches run on rayon's pool, as in `fit` (`run_step`).
 pub fn evaluate<B: Backend>(model: &Autoencoder<B>, x: &Tensor<B>, batch_size: usize, seed: u64) -> Result<f64> {
-    let n = x.shape()[0];
-    let (mut sum, mut count) = (0.0, 0);
-    for (b, start) in (0..n).step_by(batch_size.max(1)).enumerate() {
-        let end = (start + batch_size).min(n);
-        let tape = Tape::no_grad();
-        let mut ctx = Ctx::new(&tape, &model.params, stream(&[seed, b as u64, 0xE7A1]));
-        let l = model.loss(&mut ctx, &x.slice_rows(start, end)?)?.total.value().item()?;
-        sum += l * (end - start) as f64;
-        count += end - start;
-    }
-    Ok(if count == 0 { f64::NAN } else { sum / count as f64 })
+    let row_len = x.numel() / x.shape()[0].max(1);
+    run_step(batch_size.saturating_mul(row_len) >= POOL_MIN_VALUES, || {
+        let n = x.shape()[0];
+        let (mut sum, mut count) = (0.0, 0);
+        for (b, start) in (0..n).step_by(batch_size.max(1)).enumerate() {
+            let end = (start + batch_size).min(n);
+            let tape = Tape::no_grad();
+            let mut ctx = Ctx::new(&tape, &model.params, stream(&[seed, b as u64, 0xE7A1]));
+            let l = model.loss(&mut ctx, &x.slice_rows(start, end)?)?.total.value().item()?;
+            sum += l * (end - start) as f64;
+            count += end - start;
+        }
+        Ok(if count == 0 { f64::NAN } else { sum / count as f64 })
+    })
 }
 
-/// Steps that took at least this long run on rayon's pool (`run_step`).
-const POOL_STEP: Duration = Duration::from_micros(500);
+/// Steps on batches of at least this many values run on rayon's pool
+/// (`run_step`): 32 MNIST images are 25,088 values, 32 rows of a 29-column
+/// table 928.
+const POOL_MIN_VALUES: usize = 1 << 14;
 
 /// Runs a training step on a thread of rayon's pool when `on_pool`, else on
 /// this thread.
@@ -118,7 +124,9 @@ const POOL_STEP: Duration = Duration::from_micros(500);
 /// (and from 16 to 8 ms with one, where every hand-over also moved the work
 /// to the other core). A step without parallel kernels (the dense models at
 /// batch 32: tens of microseconds) would pay the hand-over for nothing, so
-/// `fit` moves only steps that took at least `POOL_STEP`. Where a step runs
+/// `fit` moves only steps on batches of at least `POOL_MIN_VALUES` values.
+/// (The choice depends on the batch alone, not on timing, so that a run
+/// makes the same calls, and allocations, every time.) Where a step runs
 /// does not change its results.
 fn run_step<R: Send>(on_pool: bool, step: impl FnOnce() -> R + Send) -> R {
     if on_pool {
@@ -148,7 +156,6 @@ pub fn fit<B: Backend>(
     }
     let batches = n.div_ceil(cfg.batch_size);
     let mut logs = Vec::new();
-    let mut on_pool = false; // until a step has shown it is long (`run_step`)
     let (mut best, mut since_best) = (f64::INFINITY, 0);
     for epoch in start_epoch..cfg.epochs {
         let started = Instant::now();
@@ -159,8 +166,7 @@ pub fn fit<B: Backend>(
                 return Err(NnError::Interrupted { epoch: epoch + 1, batch: b + 1 });
             }
             let xb = train.gather_rows(rows)?;
-            let step_started = Instant::now();
-            let l = run_step(on_pool, || {
+            let l = run_step(xb.numel() >= POOL_MIN_VALUES, || {
                 // The tape and its saved tensors end with this block, so the
                 // update below finds the parameters' storage unshared and
                 // writes it in place.
@@ -179,7 +185,6 @@ pub fn fit<B: Backend>(
                 opt.update(&mut model.params, &g)?;
                 Ok(l)
             })?;
-            on_pool = step_started.elapsed() >= POOL_STEP;
             sum += l * rows.len() as f64;
             monitor.batch(epoch + 1, b + 1, batches, sum / ((b * cfg.batch_size + rows.len()) as f64));
         }
