@@ -9,8 +9,8 @@
 //! time of every backend call by method and shape, and prints where a step's
 //! time goes.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use rand::rngs::StdRng;
@@ -19,22 +19,19 @@ use recon_nn::train::{fit, FitConfig, Silent};
 use recon_nn::{Autoencoder, Kind, ModelConfig, Optimizer, OptimizerConfig};
 use recon_tensor::{Backend, Binary, Cpu32, Matmul, Reduce, Result, Tensor, Unary, Update, Window2d};
 
-thread_local! {
-    /// (label) -> (calls, seconds)
-    static TIMES: RefCell<HashMap<String, (usize, f64)>> = RefCell::new(HashMap::new());
-}
+/// (label) -> (calls, seconds), from every thread (`fit` runs large steps on
+/// rayon's pool).
+static TIMES: Mutex<Option<HashMap<String, (usize, f64)>>> = Mutex::new(None);
 
 /// Times `f` under `label`.
 fn timed<R>(label: impl FnOnce() -> String, f: impl FnOnce() -> R) -> R {
     let t = Instant::now();
     let r = f();
     let s = t.elapsed().as_secs_f64();
-    TIMES.with(|m| {
-        let mut m = m.borrow_mut();
-        let e = m.entry(label()).or_insert((0, 0.0));
-        e.0 += 1;
-        e.1 += s;
-    });
+    let mut m = TIMES.lock().unwrap();
+    let e = m.get_or_insert_with(HashMap::new).entry(label()).or_insert((0, 0.0));
+    e.0 += 1;
+    e.1 += s;
     r
 }
 
@@ -163,7 +160,7 @@ fn main() {
     if args.iter().any(|a| a == "--ops") {
         let (ms, loss) = run(&Timed::default(), steps);
         println!("conv-ae batch 32 (timed backend): {ms:.2} ms/step, last loss {loss:.9}");
-        let mut rows: Vec<(String, (usize, f64))> = TIMES.with(|m| m.borrow().clone().into_iter().collect());
+        let mut rows: Vec<(String, (usize, f64))> = TIMES.lock().unwrap().take().unwrap_or_default().into_iter().collect();
         rows.sort_by(|a, b| b.1 .1.total_cmp(&a.1 .1));
         let total: f64 = rows.iter().map(|r| r.1 .1).sum();
         let per_step = 1e3 / (3 * steps) as f64;
