@@ -4,9 +4,13 @@
 //!
 //! Primitives work on contiguous row-major buffers plus shapes that the caller
 //! (`Tensor`) has already checked, so a backend never validates user input.
-//! Everything that can be composed from these primitives (gradients, losses,
-//! upsampling, convolution itself) is composed in the layers above, so a new
-//! backend gets it for free.
+//! Everything that can be composed from these primitives (gradients, losses)
+//! is composed in the layers above, so a new backend gets it for free. A few
+//! composable operations that dominate a training step are trait methods
+//! whose default is the composition (convolution and its two gradients,
+//! upsampling and its gradient, relu's gradient, the optimizer update): a new
+//! backend inherits them, and may override them with fused kernels, as the
+//! CPU backend does.
 
 use crate::element::Element;
 use crate::error::Result;
