@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 use recon_benches::ceilings::lane_sum;
-use recon_benches::report::{write_result, Json, Machine, Table};
+use recon_benches::report::{stats_json, write_result, Json, Machine, Table};
 use recon_benches::timing::{bench, fmt_time, load_note, start_wait, wait_for_quiet, Config, CpuProbe, Stats};
 use recon_tensor::cpu::buffer::Buffer;
 use recon_tensor::cpu::parallel::{CHUNK, PAR_MIN_ELEMS};
@@ -273,18 +273,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Crossovers against PAR_MIN_ELEMS = {PAR_MIN_ELEMS}: {}.", verdict.join("; "));
     write_result("threshold.md", &md);
 
-    let stat = |s: &Stats| {
-        Json::obj(vec![
-            ("median_s", Json::num(s.median)),
-            ("min_s", Json::num(s.min)),
-            ("max_s", Json::num(s.max)),
-            ("q1_s", Json::num(s.q1)),
-            ("q3_s", Json::num(s.q3)),
-            ("samples", Json::num(s.samples as f64)),
-            ("others_busy_cpus", Json::opt(s.others_busy)),
-            ("cpu_wait", Json::opt(s.cpu_wait)),
-        ])
-    };
     let ops_json = OPS
         .iter()
         .enumerate()
@@ -294,7 +282,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .zip(&results[oi])
                 .map(|(&n, r)| {
                     let mut f = vec![("elements", Json::num(n as f64))];
-                    f.extend(VARIANTS.iter().zip(r).map(|(v, s)| (*v, stat(s))));
+                    f.extend(VARIANTS.iter().zip(r).map(|(v, s)| (*v, stats_json(s))));
                     Json::obj(f)
                 })
                 .collect();
