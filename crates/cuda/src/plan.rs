@@ -10,14 +10,14 @@
 //! contiguous same-shape operation becomes one axis (and then the kernels'
 //! float4 path), so rank 6 is plenty for real tensors of any rank.
 
-use recon_tensor::shape::{broadcast_strides, numel, strides};
+use recon_tensor::shape::{broadcast_strides, numel, strides, Shape};
 use recon_tensor::{Result, TensorError};
 
 use crate::params::{StridedIndex, MAX_RANK};
 
 /// Merges the axes of `dims` that every operand can read as one (module
 /// docs). `operands[k][ax]` is operand k's stride for output axis `ax`.
-pub fn collapse(dims: &[usize], operands: &[Vec<usize>]) -> (Vec<usize>, Vec<Vec<usize>>) {
+pub fn collapse(dims: &[usize], operands: &[Shape]) -> (Vec<usize>, Vec<Vec<usize>>) {
     let mut out_dims: Vec<usize> = Vec::new();
     let mut out_strides: Vec<Vec<usize>> = vec![Vec::new(); operands.len()];
     for ax in 0..dims.len() {
@@ -84,7 +84,7 @@ impl StridedIndex {
     pub fn permute(shape: &[usize], axes: &[usize]) -> Result<Self> {
         let st = strides(shape);
         let out: Vec<usize> = axes.iter().map(|&a| shape[a]).collect();
-        let read: Vec<usize> = axes.iter().map(|&a| st[a]).collect();
+        let read: Shape = axes.iter().map(|&a| st[a]).collect();
         let (dims, s) = collapse(&out, &[read]);
         pack("permute", &dims, &s[0], &s[0], numel(shape))
     }

@@ -11,8 +11,11 @@
 
 use std::sync::Arc;
 
+use smallvec::smallvec;
+
 use crate::backend::Backend;
 use crate::error::{Result, TensorError};
+use crate::shape::Shape;
 use crate::tensor::Tensor;
 use crate::window::{Padding, Window2d};
 
@@ -31,7 +34,7 @@ impl<B: Backend> Tensor<B> {
             return Err(TensorError::shape("im2col", self.shape(), &w.input_shape(), "input is not the window's input shape"));
         }
         let data = self.backend().im2col(self.storage(), w)?;
-        Ok(self.wrap(vec![w.batch, w.patch_len(), w.out_len()], data))
+        Ok(self.wrap(smallvec![w.batch, w.patch_len(), w.out_len()], data))
     }
 
     /// The adjoint of `im2col`: folds `[n, patch_len, out_len]` back to NCHW, summing overlaps.
@@ -41,7 +44,7 @@ impl<B: Backend> Tensor<B> {
             return Err(TensorError::shape("col2im", self.shape(), &expect, "columns do not match the window"));
         }
         let data = self.backend().col2im(self.storage(), w)?;
-        Ok(self.wrap(w.input_shape().to_vec(), data))
+        Ok(self.wrap(Shape::from_slice(&w.input_shape()), data))
     }
 
     /// 2-D convolution (cross-correlation, as every framework computes it):
@@ -72,7 +75,7 @@ impl<B: Backend> Tensor<B> {
             }
         }
         let data = self.backend().conv2d(self.storage(), weight.storage(), bias.map(|b| b.storage()), w, oc)?;
-        Ok(self.wrap(vec![w.batch, oc, w.out_h, w.out_w], data))
+        Ok(self.wrap(smallvec![w.batch, oc, w.out_h, w.out_w], data))
     }
 
     /// The gradient of `conv2d_in` with respect to its input: this tensor is
@@ -97,7 +100,7 @@ impl<B: Backend> Tensor<B> {
             ));
         }
         let data = self.backend().conv2d_backward_input(self.storage(), weight.storage(), w, oc)?;
-        Ok(self.wrap(w.input_shape().to_vec(), data))
+        Ok(self.wrap(Shape::from_slice(&w.input_shape()), data))
     }
 
     /// The gradient of `conv2d_in` with respect to its weight: this tensor is
@@ -114,7 +117,7 @@ impl<B: Backend> Tensor<B> {
         }
         let oc = g.shape()[1];
         let data = self.backend().conv2d_backward_weight(self.storage(), g.storage(), w, oc)?;
-        Ok(self.wrap(vec![oc, w.patch_len()], data))
+        Ok(self.wrap(smallvec![oc, w.patch_len()], data))
     }
 
     /// Checks this input and `weight` against the window; returns the output channels.
@@ -154,7 +157,7 @@ impl<B: Backend> Tensor<B> {
     pub fn max_pool2d(&self, kernel: usize, stride: usize, padding: Padding) -> Result<Pooled<B>> {
         let g = Window2d::forward("max_pool2d", self.shape(), (kernel, kernel), stride, padding)?;
         let (data, argmax) = self.backend().max_pool2d(self.storage(), &g)?;
-        let out = self.wrap(vec![g.batch, g.channels, g.out_h, g.out_w], data);
+        let out = self.wrap(smallvec![g.batch, g.channels, g.out_h, g.out_w], data);
         Ok(Pooled { out, argmax: Arc::new(argmax), window: g })
     }
 
@@ -166,7 +169,7 @@ impl<B: Backend> Tensor<B> {
             return Err(TensorError::shape("max_pool2d_backward", self.shape(), &expect, "gradient is not the pooled shape"));
         }
         let data = self.backend().max_pool2d_backward(self.storage(), argmax, w)?;
-        Ok(self.wrap(w.input_shape().to_vec(), data))
+        Ok(self.wrap(Shape::from_slice(&w.input_shape()), data))
     }
 
     /// Nearest-neighbour upsampling by an integer factor:
@@ -177,7 +180,7 @@ impl<B: Backend> Tensor<B> {
         let shape = self.upsample_shape("upsample_nearest2d", factor)?;
         let [n, c, h, w] = shape;
         let data = self.backend().upsample_nearest2d(self.storage(), shape, factor)?;
-        Ok(self.wrap(vec![n, c, h * factor, w * factor], data))
+        Ok(self.wrap(smallvec![n, c, h * factor, w * factor], data))
     }
 
     /// The adjoint of `upsample_nearest2d`: this tensor (`[n, c, h*s, w*s]`)
@@ -192,7 +195,7 @@ impl<B: Backend> Tensor<B> {
         }
         let shape = [n, c, hs / factor, ws / factor];
         let data = self.backend().upsample_nearest2d_backward(self.storage(), shape, factor)?;
-        Ok(self.wrap(shape.to_vec(), data))
+        Ok(self.wrap(Shape::from_slice(&shape), data))
     }
 
     fn upsample_shape(&self, op: &'static str, factor: usize) -> Result<[usize; 4]> {

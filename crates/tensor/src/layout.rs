@@ -4,7 +4,9 @@
 
 use crate::backend::{Backend, Reduce};
 use crate::error::{Result, TensorError};
-use crate::shape::{broadcast_shape, numel};
+use smallvec::{smallvec, SmallVec};
+
+use crate::shape::{broadcast_shape, numel, Shape, INLINE_RANK};
 use crate::tensor::Tensor;
 
 impl<B: Backend> Tensor<B> {
@@ -13,12 +15,12 @@ impl<B: Backend> Tensor<B> {
         if numel(shape) != self.numel() {
             return Err(TensorError::shape("reshape", self.shape(), shape, "element counts differ"));
         }
-        Ok(self.with_shape(shape.to_vec()))
+        Ok(self.with_shape(Shape::from_slice(shape)))
     }
 
     /// Reorders axes: output axis `i` is input axis `axes[i]` (`axes` is a permutation).
     pub fn permute(&self, axes: &[usize]) -> Result<Self> {
-        let mut seen = vec![false; self.rank()];
+        let mut seen: SmallVec<[bool; INLINE_RANK]> = smallvec![false; self.rank()];
         for &a in axes {
             if a >= self.rank() || seen[a] {
                 return Err(TensorError::invalid("permute", format!("{axes:?} is not a permutation of the axes of {:?}", self.shape())));
@@ -28,7 +30,7 @@ impl<B: Backend> Tensor<B> {
         if axes.len() != self.rank() {
             return Err(TensorError::invalid("permute", format!("{axes:?} is not a permutation of the axes of {:?}", self.shape())));
         }
-        let out_shape: Vec<usize> = axes.iter().map(|&a| self.shape()[a]).collect();
+        let out_shape: Shape = axes.iter().map(|&a| self.shape()[a]).collect();
         let data = self.backend().permute(self.storage(), self.shape(), axes)?;
         Ok(self.wrap(out_shape, data))
     }
@@ -39,7 +41,7 @@ impl<B: Backend> Tensor<B> {
         if r < 2 {
             return Err(TensorError::invalid("transpose", format!("needs at least 2 axes, shape is {:?}", self.shape())));
         }
-        let mut axes: Vec<usize> = (0..r).collect();
+        let mut axes: Shape = (0..r).collect();
         axes.swap(r - 2, r - 1);
         self.permute(&axes)
     }
@@ -47,21 +49,21 @@ impl<B: Backend> Tensor<B> {
     /// Materialises the broadcast of this tensor to `shape` (numpy's rules).
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Self> {
         let out = broadcast_shape("broadcast_to", self.shape(), shape)?;
-        if out != shape {
+        if out.as_slice() != shape {
             return Err(TensorError::shape("broadcast_to", self.shape(), shape, "the first does not broadcast to the second"));
         }
-        if out == self.shape() {
+        if out.as_slice() == self.shape() {
             return Ok(self.clone());
         }
         let data = self.backend().broadcast_to(self.storage(), self.shape(), shape)?;
-        Ok(self.wrap(shape.to_vec(), data))
+        Ok(self.wrap(Shape::from_slice(shape), data))
     }
 
     /// The adjoint of `broadcast_to`: sums over every axis that broadcasting
     /// from `shape` would have stretched, giving a tensor of `shape`. This is
     /// how the gradient of a broadcast operand (a bias over a batch) is formed.
     pub fn sum_to_shape(&self, shape: &[usize]) -> Result<Self> {
-        if broadcast_shape("sum_to_shape", shape, self.shape())? != self.shape() {
+        if broadcast_shape("sum_to_shape", shape, self.shape())?.as_slice() != self.shape() {
             return Err(TensorError::shape("sum_to_shape", self.shape(), shape, "the second does not broadcast to the first"));
         }
         let lead = self.rank() - shape.len();
@@ -70,7 +72,7 @@ impl<B: Backend> Tensor<B> {
             let rest = numel(&self.shape()[lead..]);
             let outer = numel(&self.shape()[..lead]);
             let data = self.backend().reduce(Reduce::Sum, x.storage(), 1, outer, rest)?;
-            x = x.wrap(self.shape()[lead..].to_vec(), data);
+            x = x.wrap(Shape::from_slice(&self.shape()[lead..]), data);
         }
         for (axis, &target) in shape.iter().enumerate() {
             if target == 1 && x.shape()[axis] != 1 {
@@ -91,7 +93,7 @@ impl<B: Backend> Tensor<B> {
         }
         let row_len = numel(&self.shape()[1..]);
         let data = self.backend().gather_rows(self.storage(), row_len, rows)?;
-        let mut shape = self.shape().to_vec();
+        let mut shape = Shape::from_slice(self.shape());
         shape[0] = rows.len();
         Ok(self.wrap(shape, data))
     }

@@ -33,6 +33,8 @@ pub use conv::Pooled;
 pub use cpu::Cpu;
 pub use element::{DType, Element};
 pub use error::{Result, TensorError};
+pub use shape::Shape;
+pub use smallvec::smallvec;
 pub use tensor::Tensor;
 pub use window::{Padding, Window2d};
 

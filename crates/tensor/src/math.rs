@@ -4,13 +4,15 @@
 
 use crate::backend::{Backend, Binary, Matmul, Reduce, Unary, Update};
 use crate::error::{Result, TensorError};
-use crate::shape::{broadcast_shape, check_axis, split_at_axis};
+use smallvec::smallvec;
+
+use crate::shape::{broadcast_shape, check_axis, split_at_axis, Shape};
 use crate::tensor::Tensor;
 
 impl<B: Backend> Tensor<B> {
     pub fn unary(&self, op: Unary) -> Result<Self> {
         let data = self.backend().unary(op, self.storage())?;
-        Ok(self.wrap(self.shape().to_vec(), data))
+        Ok(self.wrap(Shape::from_slice(self.shape()), data))
     }
 
     pub fn binary(&self, op: Binary, other: &Self) -> Result<Self> {
@@ -35,7 +37,7 @@ impl<B: Backend> Tensor<B> {
             return Err(TensorError::shape("relu_backward", self.shape(), x.shape(), "gradient and input differ in shape"));
         }
         let data = self.backend().relu_backward(self.storage(), x.storage(), self.numel())?;
-        Ok(self.wrap(self.shape().to_vec(), data))
+        Ok(self.wrap(Shape::from_slice(self.shape()), data))
     }
 
     pub fn add(&self, o: &Self) -> Result<Self> {
@@ -87,7 +89,7 @@ impl<B: Backend> Tensor<B> {
     /// Sum of all elements, as a rank-0 tensor.
     pub fn sum_all(&self) -> Result<Self> {
         let data = self.backend().sum_all(self.storage())?;
-        Ok(self.wrap(vec![], data))
+        Ok(self.wrap(smallvec![], data))
     }
     pub fn mean_all(&self) -> Result<Self> {
         if self.numel() == 0 {
@@ -103,7 +105,7 @@ impl<B: Backend> Tensor<B> {
             return Err(TensorError::invalid(name, format!("axis {axis} of {:?} is empty", self.shape())));
         }
         let data = self.backend().reduce(op, self.storage(), outer, len, inner)?;
-        let mut shape = self.shape().to_vec();
+        let mut shape = Shape::from_slice(self.shape());
         if keepdim {
             shape[axis] = 1;
         } else {
@@ -133,13 +135,13 @@ impl<B: Backend> Tensor<B> {
     pub fn softmax(&self) -> Result<Self> {
         let (r, c) = self.rows_cols("softmax")?;
         let data = self.backend().softmax_rows(self.storage(), r, c)?;
-        Ok(self.wrap(self.shape().to_vec(), data))
+        Ok(self.wrap(Shape::from_slice(self.shape()), data))
     }
     /// Log-softmax along the last axis.
     pub fn log_softmax(&self) -> Result<Self> {
         let (r, c) = self.rows_cols("log_softmax")?;
         let data = self.backend().log_softmax_rows(self.storage(), r, c)?;
-        Ok(self.wrap(self.shape().to_vec(), data))
+        Ok(self.wrap(Shape::from_slice(self.shape()), data))
     }
 
     pub fn matmul(&self, other: &Self) -> Result<Self> {
@@ -168,7 +170,7 @@ impl<B: Backend> Tensor<B> {
         }
         let spec = Matmul { batch, m, k, n, trans_a, trans_b, a_batch_stride: a_stride, b_batch_stride: b_stride };
         let data = self.backend().matmul(self.storage(), other.storage(), &spec)?;
-        let shape = if a.len() == 3 || b.len() == 3 { vec![batch, m, n] } else { vec![m, n] };
+        let shape: Shape = if a.len() == 3 || b.len() == 3 { smallvec![batch, m, n] } else { smallvec![m, n] };
         Ok(self.wrap(shape, data))
     }
 }

@@ -14,10 +14,10 @@ use rand::Rng;
 use crate::backend::Backend;
 use crate::element::Element;
 use crate::error::{Result, TensorError};
-use crate::shape::numel;
+use crate::shape::{numel, Shape};
 
 pub struct Tensor<B: Backend> {
-    shape: Vec<usize>,
+    shape: Shape,
     data: Arc<B::Storage>,
     backend: B,
 }
@@ -42,7 +42,7 @@ impl<B: Backend> fmt::Debug for Tensor<B> {
 
 impl<B: Backend> Tensor<B> {
     /// Wraps a buffer the backend produced; `storage` must hold `numel(shape)` elements.
-    pub(crate) fn from_storage(backend: &B, shape: Vec<usize>, storage: B::Storage) -> Self {
+    pub(crate) fn from_storage(backend: &B, shape: Shape, storage: B::Storage) -> Self {
         Tensor { shape, data: Arc::new(storage), backend: backend.clone() }
     }
 
@@ -53,7 +53,7 @@ impl<B: Backend> Tensor<B> {
                 format!("{} values cannot fill shape {shape:?} ({} elements)", data.len(), numel(shape)),
             ));
         }
-        Ok(Self::from_storage(backend, shape.to_vec(), backend.upload(data)?))
+        Ok(Self::from_storage(backend, Shape::from_slice(shape), backend.upload(data)?))
     }
 
     /// Converts `f64` values into this backend's element type.
@@ -63,7 +63,7 @@ impl<B: Backend> Tensor<B> {
 
     pub fn full(backend: &B, shape: &[usize], value: f64) -> Result<Self> {
         let storage = backend.full(numel(shape), B::Elem::from_f64(value))?;
-        Ok(Self::from_storage(backend, shape.to_vec(), storage))
+        Ok(Self::from_storage(backend, Shape::from_slice(shape), storage))
     }
     pub fn zeros(backend: &B, shape: &[usize]) -> Result<Self> {
         Self::full(backend, shape, 0.0)
@@ -142,12 +142,12 @@ impl<B: Backend> Tensor<B> {
     }
 
     /// A tensor of the same backend with new storage and shape (for ops).
-    pub(crate) fn wrap(&self, shape: Vec<usize>, storage: B::Storage) -> Self {
+    pub(crate) fn wrap(&self, shape: Shape, storage: B::Storage) -> Self {
         Self::from_storage(&self.backend, shape, storage)
     }
 
     /// A tensor with the same storage viewed under another shape of equal size.
-    pub(crate) fn with_shape(&self, shape: Vec<usize>) -> Self {
+    pub(crate) fn with_shape(&self, shape: Shape) -> Self {
         Tensor { shape, data: Arc::clone(&self.data), backend: self.backend.clone() }
     }
 }
