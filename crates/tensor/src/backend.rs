@@ -12,6 +12,8 @@
 //! backend inherits them, and may override them with fused kernels, as the
 //! CPU backend does.
 
+use std::sync::Arc;
+
 use crate::element::Element;
 use crate::error::Result;
 use crate::window::Window2d;
@@ -138,6 +140,23 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
 
     // ---- memory -------------------------------------------------------------
     fn upload(&self, data: Vec<Self::Elem>) -> Result<Self::Storage>;
+    /// `len` values made by calling `next` in order (random draws). The
+    /// default collects them into a `Vec` and uploads it; the CPU backend
+    /// writes them straight into a pooled buffer.
+    fn generate(&self, len: usize, next: impl FnMut() -> Self::Elem) -> Result<Self::Storage> {
+        self.upload(std::iter::repeat_with(next).take(len).collect())
+    }
+    /// Puts a new buffer behind the `Arc` its tensor handles share. The
+    /// default allocates the `Arc`; the CPU backend hands out one that
+    /// `release` kept, so a steady-state training step allocates none.
+    fn share(&self, storage: Self::Storage) -> Arc<Self::Storage> {
+        Arc::new(storage)
+    }
+    /// Called with the `Arc` of every tensor handle that is dropped (shared
+    /// or not). The default drops it.
+    fn release(&self, storage: Arc<Self::Storage>) {
+        drop(storage)
+    }
     fn to_vec(&self, x: &Self::Storage) -> Result<Vec<Self::Elem>>;
     fn full(&self, len: usize, value: Self::Elem) -> Result<Self::Storage>;
 

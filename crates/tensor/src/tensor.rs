@@ -7,6 +7,7 @@
 //! reductions, matmul) and `conv.rs` (sliding windows).
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -18,13 +19,23 @@ use crate::shape::{numel, Shape};
 
 pub struct Tensor<B: Backend> {
     shape: Shape,
-    data: Arc<B::Storage>,
+    /// Handed back to the backend on drop (`Drop` below), not dropped here.
+    data: ManuallyDrop<Arc<B::Storage>>,
     backend: B,
 }
 
 impl<B: Backend> Clone for Tensor<B> {
     fn clone(&self) -> Self {
-        Tensor { shape: self.shape.clone(), data: Arc::clone(&self.data), backend: self.backend.clone() }
+        Tensor { shape: self.shape.clone(), data: ManuallyDrop::new(Arc::clone(&self.data)), backend: self.backend.clone() }
+    }
+}
+
+impl<B: Backend> Drop for Tensor<B> {
+    /// The backend may keep the handle for the next tensor (`Backend::release`).
+    fn drop(&mut self) {
+        // SAFETY: `data` is taken once, here, and never used again.
+        let data = unsafe { ManuallyDrop::take(&mut self.data) };
+        self.backend.release(data);
     }
 }
 
@@ -43,7 +54,7 @@ impl<B: Backend> fmt::Debug for Tensor<B> {
 impl<B: Backend> Tensor<B> {
     /// Wraps a buffer the backend produced; `storage` must hold `numel(shape)` elements.
     pub(crate) fn from_storage(backend: &B, shape: Shape, storage: B::Storage) -> Self {
-        Tensor { shape, data: Arc::new(storage), backend: backend.clone() }
+        Tensor { shape, data: ManuallyDrop::new(backend.share(storage)), backend: backend.clone() }
     }
 
     pub fn from_vec(backend: &B, data: Vec<B::Elem>, shape: &[usize]) -> Result<Self> {
@@ -78,21 +89,29 @@ impl<B: Backend> Tensor<B> {
 
     /// Values drawn uniformly from `[lo, hi)` by `rng` (seed it for reproducible runs).
     pub fn rand_uniform(backend: &B, shape: &[usize], lo: f64, hi: f64, rng: &mut impl Rng) -> Result<Self> {
-        let v = (0..numel(shape)).map(|_| lo + (hi - lo) * rng.random::<f64>()).collect::<Vec<_>>();
-        Self::from_f64s(backend, &v, shape)
+        let storage = backend.generate(numel(shape), || B::Elem::from_f64(lo + (hi - lo) * rng.random::<f64>()))?;
+        Ok(Self::from_storage(backend, Shape::from_slice(shape), storage))
     }
 
-    /// Values drawn from `N(mean, std^2)` by the Box-Muller transform:
-    /// with `u1, u2 ~ U(0, 1]`, `sqrt(-2 ln u1) * cos(2 pi u2)` is standard normal.
+    /// Values drawn from `N(mean, std^2)` by the Box-Muller transform: with
+    /// `u1` uniform in `(0, 1]`, `u2` in `[0, 1)`, `r = sqrt(-2 ln u1)` and
+    /// `t = 2 pi u2`, both `r cos t` and `r sin t` are standard normal and
+    /// independent, so each pair of uniforms gives two values.
     pub fn rand_normal(backend: &B, shape: &[usize], mean: f64, std: f64, rng: &mut impl Rng) -> Result<Self> {
-        let v = (0..numel(shape))
-            .map(|_| {
-                let u1 = 1.0 - rng.random::<f64>(); // (0, 1]: ln never sees 0
-                let u2 = rng.random::<f64>();
-                mean + std * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-            })
-            .collect::<Vec<_>>();
-        Self::from_f64s(backend, &v, shape)
+        let mut spare = None;
+        let storage = backend.generate(numel(shape), || {
+            let z = match spare.take() {
+                Some(z) => z,
+                None => {
+                    let u1 = 1.0 - rng.random::<f64>(); // (0, 1]: ln never sees 0
+                    let (r, t) = ((-2.0 * u1.ln()).sqrt(), 2.0 * std::f64::consts::PI * rng.random::<f64>());
+                    spare = Some(r * t.sin());
+                    r * t.cos()
+                }
+            };
+            B::Elem::from_f64(mean + std * z)
+        })?;
+        Ok(Self::from_storage(backend, Shape::from_slice(shape), storage))
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -136,7 +155,8 @@ impl<B: Backend> Tensor<B> {
     pub(crate) fn storage_mut(&mut self) -> Result<&mut B::Storage> {
         if Arc::get_mut(&mut self.data).is_none() {
             let copy = self.backend.unary(crate::backend::Unary::MulScalar(1.0), &self.data)?;
-            self.data = Arc::new(copy);
+            let shared = std::mem::replace(&mut *self.data, self.backend.share(copy));
+            self.backend.release(shared);
         }
         Arc::get_mut(&mut self.data).ok_or_else(|| TensorError::Backend("storage still shared after copy".into()))
     }
@@ -148,6 +168,6 @@ impl<B: Backend> Tensor<B> {
 
     /// A tensor with the same storage viewed under another shape of equal size.
     pub(crate) fn with_shape(&self, shape: Shape) -> Self {
-        Tensor { shape, data: Arc::clone(&self.data), backend: self.backend.clone() }
+        Tensor { shape, data: ManuallyDrop::new(Arc::clone(&self.data)), backend: self.backend.clone() }
     }
 }

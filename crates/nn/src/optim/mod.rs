@@ -118,9 +118,13 @@ impl<B: Backend> Optimizer<B> {
         if grads.len() != params.len() || self.slots.len() != params.len() {
             return Err(TensorError::invalid("optimizer", "gradient, state and parameter counts differ"));
         }
+        let clipped;
         let grads = match self.config.clip_norm {
-            Some(max) => clip_by_global_norm(grads, max)?,
-            None => grads.to_vec(),
+            Some(max) => {
+                clipped = clip_by_global_norm(grads, max)?;
+                &clipped
+            }
+            None => grads,
         };
         self.step += 1;
         let rule = self.rule();

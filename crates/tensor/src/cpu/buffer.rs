@@ -9,10 +9,16 @@
 //!
 //! The pool is per thread and per element type, keyed by length, bounded in
 //! how many buffers of one length and how many bytes in all it keeps.
+//!
+//! It keeps the tensors' handles too: every tensor shares its buffer through
+//! an `Arc`, one small allocation per op result. When the last handle of a
+//! buffer is dropped, `release` sends the values to the free list and keeps
+//! the emptied `Arc`; `share` fills a kept one with the next op's buffer.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use crate::element::Element;
 
@@ -20,16 +26,19 @@ use crate::element::Element;
 const MAX_PER_LEN: usize = 16;
 /// Bytes kept in all, per thread and element type.
 const MAX_BYTES: usize = 1 << 30;
+/// Empty tensor handles kept for reuse, at most (40 bytes each).
+const MAX_HANDLES: usize = 4096;
 
-/// Free buffers by length.
-pub struct Pool<E> {
+/// Free buffers by length, and empty tensor handles.
+pub struct Pool<E: Element> {
     free: HashMap<usize, Vec<Vec<E>>>,
     bytes: usize,
+    handles: Vec<Arc<Buffer<E>>>,
 }
 
-impl<E> Default for Pool<E> {
+impl<E: Element> Default for Pool<E> {
     fn default() -> Self {
-        Pool { free: HashMap::new(), bytes: 0 }
+        Pool { free: HashMap::new(), bytes: 0, handles: Vec::new() }
     }
 }
 
@@ -109,6 +118,35 @@ impl<E: Element> DerefMut for Buffer<E> {
     }
 }
 
+/// `storage` behind a handle for tensors to share: a kept one if there is
+/// one (each kept handle is unshared and holds an empty buffer).
+pub fn share<E: Element>(storage: Buffer<E>) -> Arc<Buffer<E>> {
+    match E::with_pool(|p| p.handles.pop()) {
+        Some(mut handle) => match Arc::get_mut(&mut handle) {
+            Some(empty) => {
+                *empty = storage;
+                handle
+            }
+            None => Arc::new(storage), // not reached: only the pool holds a kept handle
+        },
+        None => Arc::new(storage),
+    }
+}
+
+/// Gives back a dropped tensor's handle: if it was the last one, its values
+/// go to the free list and the emptied handle is kept for `share`.
+pub fn release<E: Element>(mut handle: Arc<Buffer<E>>) {
+    let Some(buffer) = Arc::get_mut(&mut handle) else {
+        return; // other tensors still share the buffer
+    };
+    drop(std::mem::replace(buffer, Buffer { data: Vec::new() })); // pools the values
+    E::with_pool(|p| {
+        if p.handles.len() < MAX_HANDLES {
+            p.handles.push(handle);
+        }
+    });
+}
+
 /// Access to the calling thread's pool for one element type (implemented in
 /// `element.rs` with a `thread_local!` per type).
 pub fn with<E: Element, R>(pool: &'static std::thread::LocalKey<RefCell<Pool<E>>>, f: impl FnOnce(&mut Pool<E>) -> R) -> R {
@@ -131,6 +169,20 @@ mod tests {
         assert_eq!(b.as_ptr(), ptr, "the same allocation is handed out again");
         assert!(b.iter().all(|&v| v == 0.0));
         assert_eq!(Buffer::<f32>::pooled(), before);
+    }
+
+    #[test]
+    fn the_last_handle_of_a_buffer_is_kept_and_filled_again() {
+        let a = share(Buffer::<f32>::filled(5, 1.0));
+        let (handle, values) = (Arc::as_ptr(&a), a.as_ptr());
+        let other = Arc::clone(&a);
+        release(a); // still shared: nothing kept, nothing freed
+        assert_eq!(other[4], 1.0);
+        release(other); // the last handle: the values go to the free list
+        let b = share(Buffer::<f32>::zeroed(5));
+        assert_eq!(Arc::as_ptr(&b), handle, "the same handle is handed out again");
+        assert_eq!(b.as_ptr(), values, "and the same values buffer");
+        assert!(b.iter().all(|&v| v == 0.0));
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod upsample;
 mod window;
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use self::buffer::Buffer;
 use crate::backend::{Backend, Binary, Matmul, Reduce, Unary, Update};
@@ -62,6 +63,17 @@ impl<E: Element> Backend for Cpu<E> {
 
     fn upload(&self, data: Vec<E>) -> Result<Buffer<E>> {
         Ok(Buffer::from_vec(data))
+    }
+    fn generate(&self, len: usize, mut next: impl FnMut() -> E) -> Result<Buffer<E>> {
+        let mut b = Buffer::for_overwrite(len);
+        b.iter_mut().for_each(|v| *v = next());
+        Ok(b)
+    }
+    fn share(&self, storage: Buffer<E>) -> Arc<Buffer<E>> {
+        buffer::share(storage)
+    }
+    fn release(&self, storage: Arc<Buffer<E>>) {
+        buffer::release(storage)
     }
     fn to_vec(&self, x: &Buffer<E>) -> Result<Vec<E>> {
         Ok(x.to_vec())
