@@ -140,11 +140,16 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
 
     // ---- memory -------------------------------------------------------------
     fn upload(&self, data: Vec<Self::Elem>) -> Result<Self::Storage>;
-    /// `len` values made by calling `next` in order (random draws). The
-    /// default collects them into a `Vec` and uploads it; the CPU backend
-    /// writes them straight into a pooled buffer.
-    fn generate(&self, len: usize, next: impl FnMut() -> Self::Elem) -> Result<Self::Storage> {
-        self.upload(std::iter::repeat_with(next).take(len).collect())
+    /// `len` values written by `fill(i, values)` for each chunk `i` of
+    /// `chunk` values (the last one may be shorter): random draws, each chunk
+    /// from its own generator. The default fills a `Vec` in order and
+    /// uploads it; the CPU backend fills a pooled buffer, large ones in
+    /// parallel. Chunks are independent, so the values do not depend on the
+    /// thread count.
+    fn generate(&self, len: usize, chunk: usize, fill: impl Fn(usize, &mut [Self::Elem]) + Sync) -> Result<Self::Storage> {
+        let mut v = vec![Self::Elem::ZERO; len];
+        v.chunks_mut(chunk.max(1)).enumerate().for_each(|(i, c)| fill(i, c));
+        self.upload(v)
     }
     /// Puts a new buffer behind the `Arc` its tensor handles share. The
     /// default allocates the `Arc`; the CPU backend hands out one that

@@ -21,6 +21,8 @@ mod window;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use self::buffer::Buffer;
 use crate::backend::{Backend, Binary, Matmul, Reduce, Unary, Update};
 use crate::element::Element;
@@ -64,9 +66,13 @@ impl<E: Element> Backend for Cpu<E> {
     fn upload(&self, data: Vec<E>) -> Result<Buffer<E>> {
         Ok(Buffer::from_vec(data))
     }
-    fn generate(&self, len: usize, mut next: impl FnMut() -> E) -> Result<Buffer<E>> {
+    fn generate(&self, len: usize, chunk: usize, fill: impl Fn(usize, &mut [E]) + Sync) -> Result<Buffer<E>> {
         let mut b = Buffer::for_overwrite(len);
-        b.iter_mut().for_each(|v| *v = next());
+        if len >= parallel::PAR_MIN_ELEMS {
+            b.par_chunks_mut(chunk.max(1)).enumerate().for_each(|(i, c)| fill(i, c));
+        } else {
+            b.chunks_mut(chunk.max(1)).enumerate().for_each(|(i, c)| fill(i, c));
+        }
         Ok(b)
     }
     fn share(&self, storage: Buffer<E>) -> Arc<Buffer<E>> {
