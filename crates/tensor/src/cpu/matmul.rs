@@ -32,7 +32,7 @@ fn strides(trans: bool, stored_cols: usize) -> (isize, isize) {
 
 /// Products of at most this many multiply-adds (and `k <= SMALL_MAX_K`) use
 /// `small_gemm`, which allocates nothing. It is not faster: measured in
-/// `benches/results/small-gemm.md`, it takes 1.1-1.4x `matrixmultiply`'s time
+/// `benches/results/small-gemm.md`, it takes 1.1-1.7x `matrixmultiply`'s time
 /// on the 29-12-29 autoencoder's products at batch 32 (about 11,000
 /// multiply-adds each) and about 2x from 25,000 up. This bound keeps those
 /// small products allocation-free at a cost of ~150 ns each, and leaves the

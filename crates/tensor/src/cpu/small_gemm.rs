@@ -43,7 +43,7 @@
 //! always gives the same bits.
 //!
 //! Speed: on the products of a dense step at batch 32 this kernel is slower
-//! than `matrixmultiply` (1.1-1.4x its time at 32x29x12, about 2x from 32^3
+//! than `matrixmultiply` (1.1-1.7x its time at 32x29x12, about 2x from 32^3
 //! up; `benches/results/small-gemm.md`): `matrixmultiply`'s allocation is a
 //! cheap one from the allocator's cache, and its packing lets its AVX2
 //! micro-kernel run without bounds checks or strided loads. What this kernel
