@@ -3,17 +3,22 @@
 //!
 //! `cargo run --release -p recon-benches --bin ops`
 //!
-//! Prints two Markdown tables (ceilings, kernels) and writes them to
-//! `benches/results/cpu-ops.md` and `.json`. See `benches/README.md`.
+//! Prints three Markdown tables (ceilings, kernels, GEMM kernels side by
+//! side) and writes them to `benches/results/cpu-ops.md` and `.json`. See
+//! `benches/README.md`.
+//!
+//! `cargo run --release -p recon-benches --bin ops -- --gemm` times only the
+//! GEMM kernels side by side, prints that table and writes nothing.
 
 use std::hint::black_box;
 
 use recon_benches::ceilings::{self, NumpyError, NumpyGemm};
 use recon_benches::report::{stats_json, write_result, Json, Machine, Table};
 use recon_benches::timing::{
-    bench, fmt_time, load_note, retry_budget, retry_waited, sig3, start_wait, wait_for_quiet, Config, CpuProbe, Stats,
+    bench, bench_once, fmt_time, load_note, retry_budget, retry_waited, sig3, start_wait, wait_for_quiet, Config, CpuProbe, Stats,
 };
-use recon_tensor::{Cpu32, Padding, Tensor};
+use recon_tensor::cpu::matmul::{gemm, Kernel};
+use recon_tensor::{Cpu32, Matmul, Padding, Tensor};
 
 type T = Tensor<Cpu32>;
 
@@ -416,6 +421,98 @@ fn measure_kernels(cfg: &Config) -> Vec<Row> {
     rows
 }
 
+// ---- GEMM kernels side by side --------------------------------------------------
+
+/// One product timed with both CPU GEMM kernels (`f32`, the calling thread).
+struct GemmRow {
+    what: String,
+    spec: Matmul,
+    /// Median time per call of `Kernel::Small` and `Kernel::Packed`.
+    small: f64,
+    packed: f64,
+}
+
+fn product(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> Matmul {
+    Matmul { batch: 1, m, k, n, trans_a, trans_b, a_batch_stride: 0, b_batch_stride: 0 }
+}
+
+/// The products of one dense training step at batch 32, per model: a dense
+/// layer `in -> out` computes `y = x W^T` (`W` stored `out x in`), and its
+/// backward `dx = dy W` (not for the first layer) and `dW = dy^T x`. Then
+/// cubes around the size threshold.
+fn gemm_products() -> Vec<(String, Matmul)> {
+    const B: usize = 32;
+    let mut v: Vec<(String, Matmul)> = Vec::new();
+    for (model, widths) in [("ae 29-12-29", &[29, 12, 29][..]), ("vae 29-64-12-64-29", &[29, 64, 12, 64, 29][..])] {
+        for (l, w) in widths.windows(2).enumerate() {
+            let (i, o) = (w[0], w[1]);
+            let mut layer = vec![("y = x W^T", product(B, i, o, false, true)), ("dW = dy^T x", product(o, B, i, true, false))];
+            if l > 0 {
+                layer.push(("dx = dy W", product(B, o, i, false, false)));
+            }
+            for (what, spec) in layer {
+                if !v.iter().any(|(_, s)| *s == spec) {
+                    v.push((format!("{model}: {what}"), spec));
+                }
+            }
+        }
+    }
+    for d in [32, 48, 64, 80, 96, 128] {
+        v.push((format!("cube {d}"), product(d, d, d, false, false)));
+    }
+    v.push(("cube 64, B transposed".into(), product(64, 64, 64, false, true)));
+    v
+}
+
+/// Times both kernels on each product, alternating them `ROUNDS` times so
+/// that a burst of load elsewhere hits both; keeps the median per kernel.
+fn measure_gemm_kernels(cfg: &Config) -> Vec<GemmRow> {
+    const ROUNDS: usize = 5;
+    let cfg = Config { target: cfg.target / ROUNDS as u32, ..*cfg };
+    gemm_products()
+        .into_iter()
+        .map(|(what, spec)| {
+            let a = values(spec.m * spec.k, 40);
+            let b = values(spec.k * spec.n, 41);
+            let mut c = vec![0.0f32; spec.m * spec.n];
+            let mut time = |kernel| bench_once(&cfg, || gemm(kernel, &spec, &a, &b, black_box(&mut c))).median;
+            let (mut small, mut packed) = (Vec::new(), Vec::new());
+            for _ in 0..ROUNDS {
+                small.push(time(Kernel::Small));
+                packed.push(time(Kernel::Packed));
+            }
+            small.sort_by(f64::total_cmp);
+            packed.sort_by(f64::total_cmp);
+            let row = GemmRow { what, spec, small: median(&small), packed: median(&packed) };
+            eprintln!("  {:<40} {:>10} {:>10}", row.what, fmt_time(row.small), fmt_time(row.packed));
+            row
+        })
+        .collect()
+}
+
+fn gemm_table(rows: &[GemmRow]) -> Table {
+    let mut t = Table::new(&["Product", "m x k x n", "op", "small", "matrixmultiply", "matrixmultiply / small", "matmul uses"], 1);
+    for r in rows {
+        let s = &r.spec;
+        let op = format!("{}{}", if s.trans_a { "T" } else { "N" }, if s.trans_b { "T" } else { "N" });
+        t.row(vec![
+            r.what.clone(),
+            format!("{}x{}x{}", s.m, s.k, s.n),
+            op,
+            format!("{:.0} ns", 1e9 * r.small),
+            format!("{:.0} ns", 1e9 * r.packed),
+            format!("{:.2}", r.packed / r.small),
+            format!("{:?}", Kernel::for_size(s.m, s.k, s.n)).to_lowercase(),
+        ]);
+    }
+    t
+}
+
+const GEMM_NOTE: &str = "Both kernels on the calling thread, `f32`, each product's operands reused (they fit in L1/L2). \
+    Per call: the median over 5 alternating rounds of each kernel's median. `small` is `cpu::small_gemm` \
+    (no packing, no allocation); `matrixmultiply` packs both operands into a buffer it allocates per call. \
+    op: N or T for each operand as stored. `matmul uses`: the kernel `Kernel::for_size` picks.";
+
 // ---- output ----------------------------------------------------------------------
 
 fn opt(x: Option<f64>) -> String {
@@ -424,6 +521,12 @@ fn opt(x: Option<f64>) -> String {
 
 fn main() {
     let cfg = Config::default();
+    if std::env::args().any(|a| a == "--gemm") {
+        eprintln!("measuring GEMM kernels side by side...");
+        let rows = measure_gemm_kernels(&cfg);
+        println!("{}\n{GEMM_NOTE}", gemm_table(&rows));
+        return;
+    }
     let machine = Machine::detect();
     let quiet = wait_for_quiet(cfg.busy_limit, start_wait());
     let run_probe = CpuProbe::now();
@@ -431,6 +534,8 @@ fn main() {
     let ceil = measure_ceilings(&cfg);
     eprintln!("measuring kernels...");
     let rows = measure_kernels(&cfg);
+    eprintln!("measuring GEMM kernels side by side...");
+    let gemm_rows = measure_gemm_kernels(&cfg);
     let run_busy = run_probe.and_then(|p| p.others_since());
     let mark = |s: &Stats| if s.disturbed(&cfg) { " *" } else { "" };
 
@@ -490,7 +595,9 @@ fn main() {
          roofline). Shares (large kernels only): memory-bound rows against the all-thread \
          ceiling with the same access pattern (reductions: read; relu: copy; add: triad); compute-bound rows against \
          numpy's 1024^3 GEMM and the all-core FMA peak. Outputs come from recon's per-thread buffer pool, so after \
-         the warm-up a large op reuses memory instead of faulting in fresh pages (compare the fresh-buffer copy).\n",
+         the warm-up a large op reuses memory instead of faulting in fresh pages (compare the fresh-buffer copy).\n\n\
+         ## GEMM kernels side by side\n\n{gt}\n{GEMM_NOTE}\n",
+        gt = gemm_table(&gemm_rows),
         machine = machine.markdown(),
         sm = cfg.sample_min,
         target = cfg.target,
@@ -560,6 +667,27 @@ fn main() {
                             ("gflops", Json::opt(r.gflops())),
                             ("gbps", Json::opt(r.gbps())),
                             ("shares", Json::Obj(r.shares(&ceil).into_iter().map(|(n, s)| (n.to_string(), Json::num(s))).collect())),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "gemm_kernels",
+            Json::Arr(
+                gemm_rows
+                    .iter()
+                    .map(|r| {
+                        let s = &r.spec;
+                        Json::obj(vec![
+                            ("product", Json::str(&r.what)),
+                            ("m", Json::num(s.m as f64)),
+                            ("k", Json::num(s.k as f64)),
+                            ("n", Json::num(s.n as f64)),
+                            ("trans_a", Json::Bool(s.trans_a)),
+                            ("trans_b", Json::Bool(s.trans_b)),
+                            ("small_s", Json::num(r.small)),
+                            ("matrixmultiply_s", Json::num(r.packed)),
                         ])
                     })
                     .collect(),

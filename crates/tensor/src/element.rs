@@ -41,6 +41,9 @@ pub trait Element:
     fn ln_1p(self) -> Self;
     fn sqrt(self) -> Self;
     fn tanh(self) -> Self;
+    /// `self * a + b` with one rounding (a fused multiply-add). Fast only
+    /// where the CPU has FMA and the caller is compiled for it (see `small_gemm`).
+    fn mul_add(self, a: Self, b: Self) -> Self;
     fn abs(self) -> Self;
     fn powf(self, p: Self) -> Self;
     fn max(self, o: Self) -> Self;
@@ -111,6 +114,10 @@ macro_rules! float_element {
             #[inline]
             fn tanh(self) -> Self {
                 <$t>::tanh(self)
+            }
+            #[inline]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                <$t>::mul_add(self, a, b)
             }
             #[inline]
             fn abs(self) -> Self {

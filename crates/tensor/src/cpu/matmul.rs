@@ -1,5 +1,7 @@
-//! Matrix products on the CPU through `matrixmultiply` (packed, SIMD
-//! micro-kernels; sgemm/dgemm). Transposed operands cost nothing: a transpose
+//! Matrix products on the CPU, by one of two kernels chosen by size (see
+//! `Kernel`): `matrixmultiply` (sgemm/dgemm: packed operands, SIMD
+//! micro-kernels) for large products, `small_gemm` (no packing, no
+//! allocation) for small ones. Transposed operands cost nothing: a transpose
 //! is just swapped row and column strides.
 //!
 //! Threads: batch items run in parallel; a single large product is split into
@@ -10,6 +12,7 @@
 use rayon::prelude::*;
 
 use super::buffer::Buffer;
+use super::small_gemm::{self, Strided};
 use crate::backend::Matmul;
 use crate::element::Element;
 
@@ -27,18 +30,75 @@ fn strides(trans: bool, stored_cols: usize) -> (isize, isize) {
     }
 }
 
+/// Products of at most this many multiply-adds (and `k <= SMALL_MAX_K`) use
+/// `small_gemm`, which allocates nothing. It is not faster: measured in
+/// `benches/results/small-gemm.md`, it takes 1.1-1.7x `matrixmultiply`'s time
+/// on the 29-12-29 autoencoder's products at batch 32 (about 11,000
+/// multiply-adds each) and about 2x from 25,000 up. This bound keeps those
+/// small products allocation-free at a cost of ~150 ns each, and leaves the
+/// larger ones (the VAE's 32x64x29, say) to `matrixmultiply`.
+pub const SMALL_MAX_FLOPS: usize = 1 << 14;
+/// The longest inner dimension sent to `small_gemm` (so a product with a
+/// tiny `m x n` but a long `k` goes to the packed kernel).
+pub const SMALL_MAX_K: usize = 256;
+
+/// The CPU GEMM kernels, side by side (the benchmark `ops` times both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// 1: `matrixmultiply`: packs both operands into a heap buffer (one
+    /// allocation per call), then runs SIMD micro-kernels chosen at run time.
+    Packed,
+    /// 2: `small_gemm`: reads the operands in place, allocates nothing.
+    Small,
+}
+
+impl Kernel {
+    /// The kernel `matmul` uses for an `m x k` by `k x n` product: a function
+    /// of the sizes alone, so a given product always takes the same path.
+    pub fn for_size(m: usize, k: usize, n: usize) -> Kernel {
+        if m * k * n <= SMALL_MAX_FLOPS && k <= SMALL_MAX_K {
+            Kernel::Small
+        } else {
+            Kernel::Packed
+        }
+    }
+}
+
+/// `c (m x n) = op(a) op(b)` for one product (`spec.batch` is ignored) by the
+/// given kernel; `a` and `b` are read from their start.
+pub fn gemm<E: Element>(kernel: Kernel, spec: &Matmul, a: &[E], b: &[E], c: &mut [E]) {
+    let Matmul { m, k, n, .. } = *spec;
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "gemm: operands shorter than {m}x{k}x{n}");
+    let (rsa, csa) = strides(spec.trans_a, if spec.trans_a { m } else { k });
+    let (rsb, csb) = strides(spec.trans_b, if spec.trans_b { k } else { n });
+    if k == 0 {
+        // An empty sum; `matrixmultiply` would leave `c` as it is.
+        c[..m * n].fill(E::ZERO);
+        return;
+    }
+    match kernel {
+        Kernel::Small => {
+            let a = Strided { data: a, rs: rsa as usize, cs: csa as usize };
+            let b = Strided { data: b, rs: rsb as usize, cs: csb as usize };
+            small_gemm::gemm(m, k, n, a, b, c);
+        }
+        // SAFETY: the lengths are checked above; `c` is a `&mut` and so
+        // aliases neither input.
+        Kernel::Packed => unsafe {
+            E::gemm(m, k, n, E::ONE, a.as_ptr(), rsa, csa, b.as_ptr(), rsb, csb, E::ZERO, c.as_mut_ptr(), n as isize, 1)
+        },
+    }
+}
+
 /// `c (m x n) = op(a) op(b)` for one batch item; `a`, `b` start at the item.
 fn gemm_one<E: Element>(spec: &Matmul, a: &[E], b: &[E], c: &mut [E]) {
     let Matmul { m, k, n, trans_a, trans_b, .. } = *spec;
+    let kernel = Kernel::for_size(m, k, n);
+    if kernel == Kernel::Small || m * k * n < PAR_MIN_FLOPS || m <= ROW_BLOCK {
+        return gemm(kernel, spec, a, b, c);
+    }
     let (rsa, csa) = strides(trans_a, if trans_a { m } else { k });
     let (rsb, csb) = strides(trans_b, if trans_b { k } else { n });
-    if m * k * n < PAR_MIN_FLOPS || m <= ROW_BLOCK {
-        // SAFETY: `a` holds m*k, `b` k*n and `c` m*n elements laid out with
-        // these strides (checked by `Tensor::matmul_t` and `matmul` below), and
-        // `c` is a fresh buffer that aliases neither input.
-        unsafe { E::gemm(m, k, n, E::ONE, a.as_ptr(), rsa, csa, b.as_ptr(), rsb, csb, E::ZERO, c.as_mut_ptr(), n as isize, 1) };
-        return;
-    }
     c.par_chunks_mut(ROW_BLOCK * n).enumerate().for_each(|(blk, c)| {
         let rows = c.len() / n;
         let a0 = blk * ROW_BLOCK * rsa as usize;
@@ -50,9 +110,9 @@ fn gemm_one<E: Element>(spec: &Matmul, a: &[E], b: &[E], c: &mut [E]) {
 
 pub fn matmul<E: Element>(a: &[E], b: &[E], spec: &Matmul) -> Buffer<E> {
     let (m, n) = (spec.m, spec.n);
-    // With beta = 0, gemm never reads C, so its stale contents do not matter;
-    // but an empty inner dimension (k = 0) writes nothing, so zero then.
-    let mut c = if spec.k == 0 { Buffer::zeroed(spec.batch * m * n) } else { Buffer::for_overwrite(spec.batch * m * n) };
+    // Both kernels write every element of C (never reading it first), so its
+    // stale contents do not matter.
+    let mut c = Buffer::for_overwrite(spec.batch * m * n);
     if m * n == 0 {
         return c;
     }

@@ -9,12 +9,13 @@ pub mod buffer;
 mod conv;
 mod elementwise;
 mod layout;
-mod matmul;
+pub mod matmul;
 mod optim;
 pub mod parallel;
 mod reduce;
 mod rows;
 mod single_channel;
+mod small_gemm;
 mod upsample;
 mod window;
 
