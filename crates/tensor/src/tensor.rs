@@ -92,36 +92,38 @@ impl<B: Backend> Tensor<B> {
         Self::full(backend, &[], value)
     }
 
-    /// Values drawn uniformly from `[lo, hi)` by `rng` (seed it for reproducible runs).
+    /// Values drawn uniformly from `[lo, hi)` by `rng` itself, one after the
+    /// other (seed it for reproducible runs). Weight initialisation uses this:
+    /// drawing in order from the caller's generator, not in parallel chunks
+    /// as `rand_normal` does, keeps every model's initial weights what they
+    /// were, and init is not where time goes.
     pub fn rand_uniform(backend: &B, shape: &[usize], lo: f64, hi: f64, rng: &mut impl Rng) -> Result<Self> {
-        Self::random(backend, shape, rng, |r| lo + (hi - lo) * r.random::<f64>())
+        let v: Vec<f64> = (0..numel(shape)).map(|_| lo + (hi - lo) * rng.random::<f64>()).collect();
+        Self::from_f64s(backend, &v, shape)
     }
 
     /// Values drawn from `N(mean, std^2)`: `mean + std * z` with `z`
     /// standard normal, drawn by the ziggurat method (`rand_distr`'s
     /// `StandardNormal`): a table of 256 equal-area strips under the density,
-    /// where 98% of draws cost one random integer, one multiply and one
-    /// comparison, and the rest fall back to exact (rejection) sampling of
-    /// the strip or the tail. The textbook Box-Muller transform
+    /// where nearly every draw costs one random integer, one multiply and one
+    /// comparison, and the rare rest fall back to exact (rejection) sampling
+    /// of the strip's edge or the tail. The textbook Box-Muller transform
     /// (`sqrt(-2 ln u1) cos(2 pi u2)`) spends a log, a square root and a
     /// sine/cosine on every pair, which made the noise of a denoising step at
     /// batch 4096 cost more than its whole forward pass.
+    ///
+    /// The values are drawn in chunks of `RANDOM_CHUNK`, chunk `i` from a
+    /// generator seeded with `(s, i)`, where `s` is one draw of `rng`: the
+    /// chunks of a large tensor are then filled in parallel and still give
+    /// the same values on any number of threads. The chunks' generator is
+    /// rand's `SmallRng` (xoshiro256++ in the pinned rand 0.9.5): three times
+    /// faster than the ChaCha behind `StdRng`, and noise needs speed, not
+    /// unpredictability.
     pub fn rand_normal(backend: &B, shape: &[usize], mean: f64, std: f64, rng: &mut impl Rng) -> Result<Self> {
-        Self::random(backend, shape, rng, |r| mean + std * r.sample::<f64, _>(StandardNormal))
-    }
-
-    /// A tensor of independent draws of `sample`. The values are drawn in
-    /// chunks of `RANDOM_CHUNK`, chunk `i` from a generator seeded with
-    /// `(s, i)`, where `s` is one draw of `rng`: chunks can then be filled in
-    /// parallel and still give the same values on any number of threads.
-    /// The chunks' generator is rand's `SmallRng` (xoshiro256++ in the
-    /// pinned rand 0.9.5): three times faster than the ChaCha behind
-    /// `StdRng`, and noise needs speed, not unpredictability.
-    fn random(backend: &B, shape: &[usize], rng: &mut impl Rng, sample: impl Fn(&mut SmallRng) -> f64 + Sync) -> Result<Self> {
         let seed = rng.random::<u64>();
         let storage = backend.generate(numel(shape), RANDOM_CHUNK, |i, chunk| {
             let mut r = SmallRng::seed_from_u64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            chunk.iter_mut().for_each(|v| *v = B::Elem::from_f64(sample(&mut r)));
+            chunk.iter_mut().for_each(|v| *v = B::Elem::from_f64(mean + std * r.sample::<f64, _>(StandardNormal)));
         })?;
         Ok(Self::from_storage(backend, Shape::from_slice(shape), storage))
     }
