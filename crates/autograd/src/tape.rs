@@ -356,6 +356,11 @@ impl<B: Backend> Grads<B> {
     pub fn new() -> Self {
         Grads { by_position: Vec::new() }
     }
+    /// Drops the gradients (their buffers go back to the backend), keeping
+    /// the slots' memory for the next `backward_into`.
+    pub fn clear(&mut self) {
+        self.by_position.clear();
+    }
     /// `dL/dparam`, or `None` if the loss does not depend on it.
     pub fn get(&self, param: &Var<'_, B>) -> Option<&Tensor<B>> {
         param.id.and_then(|id| self.by_position.get(id)?.as_ref())
@@ -428,6 +433,8 @@ mod tests {
         tape.backward_into(&loss, &mut grads).unwrap();
         let g: Vec<_> = p.grads(&grads).iter().map(|g| g.as_ref().map(|g| g.to_f64_vec().unwrap())).collect();
         assert_eq!(g, vec![Some(vec![5.0]), Some(vec![2.0]), None]);
+        grads.clear();
+        assert!(p.grads(&grads).is_empty() && grads.get(&p.get(0)).is_none());
         // On a tape that records nothing, parameters are constants.
         let off = Tape::no_grad();
         let p = off.params(&values);

@@ -186,6 +186,7 @@ pub fn fit<B: Backend>(
                     (l, ctx.param_grads(&grads))
                 };
                 opt.update(&mut model.params, g)?;
+                grads.clear(); // used: free them before the next forward pass
                 Ok(l)
             })?;
             sum += l * rows.len() as f64;
