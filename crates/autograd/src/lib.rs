@@ -24,4 +24,4 @@ mod tape;
 #[cfg(test)]
 mod testing;
 
-pub use tape::{BackwardFn, Grads, Tape, Var};
+pub use tape::{BackwardFn, Grads, InputGrads, ParamVars, Tape, Var, MAX_INPUTS, RULE_SPACE};

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use recon_autograd::Tape;
+use recon_autograd::{Grads, Tape};
 use recon_tensor::{Backend, Tensor};
 
 use crate::error::{NnError, Result};
@@ -155,6 +155,10 @@ pub fn fit<B: Backend>(
         return Err(NnError::Config("the batch size must be positive".into()));
     }
     let batches = n.div_ceil(cfg.batch_size);
+    // One tape and one set of gradient slots for the whole run: every step
+    // records the same ops, so after the first one `reset` and
+    // `backward_into` find all the memory they need already there.
+    let (mut tape, mut grads) = (Tape::new(), Grads::new());
     let mut logs = Vec::new();
     let (mut best, mut since_best) = (f64::INFINITY, 0);
     for epoch in start_epoch..cfg.epochs {
@@ -167,22 +171,22 @@ pub fn fit<B: Backend>(
             }
             let xb = train.gather_rows(rows)?;
             let l = run_step(xb.numel() >= POOL_MIN_VALUES, || {
-                // The tape and its saved tensors end with this block, so the
-                // update below finds the parameters' storage unshared and
-                // writes it in place.
+                tape.reset();
+                // `backward_into` drops the tensors the tape saved, and the
+                // variables end with this block, so the update below finds
+                // the parameters' storage unshared and writes it in place.
                 let (l, g) = {
-                    let tape = Tape::new();
                     let mut ctx = Ctx::new(&tape, &model.params, stream(&[cfg.seed, epoch as u64, b as u64]));
                     let loss = model.loss(&mut ctx, &xb)?;
                     let l = loss.total.value().item()?;
                     if !l.is_finite() {
                         return Err(NnError::Diverged { epoch: epoch + 1, batch: b + 1, loss: l });
                     }
-                    let grads = tape.backward(&loss.total)?;
-                    let g: Vec<Option<Tensor<B>>> = ctx.vars().iter().map(|v| grads.get(v).cloned()).collect();
-                    (l, g)
+                    tape.backward_into(&loss.total, &mut grads)?;
+                    (l, ctx.param_grads(&grads))
                 };
-                opt.update(&mut model.params, &g)?;
+                opt.update(&mut model.params, g)?;
+                grads.clear(); // used: free them before the next forward pass
                 Ok(l)
             })?;
             sum += l * rows.len() as f64;

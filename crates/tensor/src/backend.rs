@@ -163,6 +163,11 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
         drop(storage)
     }
     fn to_vec(&self, x: &Self::Storage) -> Result<Vec<Self::Elem>>;
+    /// Element `i` of `x` (a loss, read every training step). The default
+    /// copies all of `x` out; the CPU backend reads the one value.
+    fn read(&self, x: &Self::Storage, i: usize) -> Result<Self::Elem> {
+        Ok(self.to_vec(x)?[i])
+    }
     fn full(&self, len: usize, value: Self::Elem) -> Result<Self::Storage>;
 
     // ---- moving data --------------------------------------------------------

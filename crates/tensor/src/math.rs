@@ -4,7 +4,7 @@
 
 use crate::backend::{Backend, Binary, Matmul, Reduce, Unary, Update};
 use crate::error::{Result, TensorError};
-use smallvec::smallvec;
+use smallvec::{smallvec, SmallVec};
 
 use crate::shape::{broadcast_shape, check_axis, split_at_axis, Shape};
 use crate::tensor::Tensor;
@@ -190,7 +190,9 @@ impl<B: Backend> Tensor<B> {
         }
         let backend = self.backend().clone();
         let len = self.numel();
-        let mut state: Vec<&mut B::Storage> = Vec::with_capacity(slots.len());
+        // At most two slots (Adam's): kept inline, as this runs for every
+        // parameter in every step.
+        let mut state: SmallVec<[&mut B::Storage; 2]> = SmallVec::new();
         for s in slots.iter_mut() {
             state.push(s.storage_mut()?);
         }

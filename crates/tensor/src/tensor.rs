@@ -156,7 +156,7 @@ impl<B: Backend> Tensor<B> {
         if self.numel() != 1 {
             return Err(TensorError::invalid("item", format!("needs one element, shape is {:?}", self.shape)));
         }
-        Ok(self.to_vec()?[0].to_f64())
+        Ok(self.backend.read(&self.data, 0)?.to_f64())
     }
 
     /// The same values on another backend (and element type), e.g. `f32` to `f64`.

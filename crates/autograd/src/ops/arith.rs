@@ -1,7 +1,7 @@
 //! The four arithmetic operators, with numpy broadcasting.
 //! Where an operand was broadcast, its gradient is summed back to its shape.
 
-use recon_tensor::{Backend, Result};
+use recon_tensor::{smallvec, Backend, Result, Shape};
 
 use super::when;
 use crate::tape::Var;
@@ -10,18 +10,18 @@ impl<'t, B: Backend> Var<'t, B> {
     /// `y = a + b`. `da = unbroadcast(g)`, `db = unbroadcast(g)`.
     pub fn add(&self, b: &Var<'t, B>) -> Result<Var<'t, B>> {
         let y = self.value().add(b.value())?;
-        let (sa, sb) = (self.shape().to_vec(), b.shape().to_vec());
+        let (sa, sb) = (Shape::from_slice(self.shape()), Shape::from_slice(b.shape()));
         self.tape().record("add", &[self, b], y, move |g, need| {
-            Ok(vec![when(need[0], || g.sum_to_shape(&sa))?, when(need[1], || g.sum_to_shape(&sb))?])
+            Ok(smallvec![when(need[0], || g.sum_to_shape(&sa))?, when(need[1], || g.sum_to_shape(&sb))?])
         })
     }
 
     /// `y = a - b`. `da = unbroadcast(g)`, `db = -unbroadcast(g)`.
     pub fn sub(&self, b: &Var<'t, B>) -> Result<Var<'t, B>> {
         let y = self.value().sub(b.value())?;
-        let (sa, sb) = (self.shape().to_vec(), b.shape().to_vec());
+        let (sa, sb) = (Shape::from_slice(self.shape()), Shape::from_slice(b.shape()));
         self.tape().record("sub", &[self, b], y, move |g, need| {
-            Ok(vec![when(need[0], || g.sum_to_shape(&sa))?, when(need[1], || g.sum_to_shape(&sb)?.neg())?])
+            Ok(smallvec![when(need[0], || g.sum_to_shape(&sa))?, when(need[1], || g.sum_to_shape(&sb)?.neg())?])
         })
     }
 
@@ -30,7 +30,7 @@ impl<'t, B: Backend> Var<'t, B> {
         let y = self.value().mul(b.value())?;
         let (a, b_) = (self.value().clone(), b.value().clone());
         self.tape().record("mul", &[self, b], y, move |g, need| {
-            Ok(vec![when(need[0], || g.mul(&b_)?.sum_to_shape(a.shape()))?, when(need[1], || g.mul(&a)?.sum_to_shape(b_.shape()))?])
+            Ok(smallvec![when(need[0], || g.mul(&b_)?.sum_to_shape(a.shape()))?, when(need[1], || g.mul(&a)?.sum_to_shape(b_.shape()))?])
         })
     }
 
@@ -39,7 +39,7 @@ impl<'t, B: Backend> Var<'t, B> {
         let y = self.value().div(b.value())?;
         let (a, b_) = (self.value().clone(), b.value().clone());
         self.tape().record("div", &[self, b], y, move |g, need| {
-            Ok(vec![
+            Ok(smallvec![
                 when(need[0], || g.div(&b_)?.sum_to_shape(a.shape()))?,
                 when(need[1], || g.mul(&a)?.div(&b_.square()?)?.neg()?.sum_to_shape(b_.shape()))?,
             ])

@@ -10,10 +10,11 @@
 //!   the linear map im2col;
 //! - `db[o] = sum_{n, p} G_n[o, p]` (the bias is added at every position).
 
-use recon_tensor::{Backend, Padding, Result};
+use recon_tensor::{smallvec, Backend, Padding, Result};
+use smallvec::SmallVec;
 
 use super::when;
-use crate::tape::Var;
+use crate::tape::{InputGrads, Var, MAX_INPUTS};
 
 impl<'t, B: Backend> Var<'t, B> {
     /// `y[n, o, oy, ox] = sum_{c, i, j} w[o, c, i, j] x[n, c, oy*s + i - pad, ox*s + j - pad]`;
@@ -27,16 +28,15 @@ impl<'t, B: Backend> Var<'t, B> {
     pub fn conv2d_bias(&self, w: &Var<'t, B>, b: Option<&Var<'t, B>>, stride: usize, padding: Padding) -> Result<Var<'t, B>> {
         let win = self.value().conv2d_window(w.value(), stride, padding)?;
         let y = self.value().conv2d_in(w.value(), b.map(Var::value), &win)?;
-        let (x, wv, ws) = (self.value().clone(), w.value().clone(), w.shape().to_vec());
-        let mut inputs = vec![self, w];
-        inputs.extend(b);
+        let (x, wv) = (self.value().clone(), w.value().clone());
+        let inputs: SmallVec<[&Var<'t, B>; MAX_INPUTS]> = [self, w].into_iter().chain(b).collect();
         self.tape().record("conv2d", &inputs, y, move |g, need| {
-            let mut grads = vec![
+            let mut grads: InputGrads<B> = smallvec![
                 when(need[0], || g.conv2d_backward_input(&wv, &win))?,
-                when(need[1], || x.conv2d_backward_weight(g, &win)?.reshape(&ws))?,
+                when(need[1], || x.conv2d_backward_weight(g, &win)?.reshape(wv.shape()))?,
             ];
             if need.len() > 2 {
-                let per_channel = || g.reshape(&[win.batch, ws[0], win.out_len()])?.sum_axis(0, false)?.sum_axis(1, false);
+                let per_channel = || g.reshape(&[win.batch, wv.shape()[0], win.out_len()])?.sum_axis(0, false)?.sum_axis(1, false);
                 grads.push(when(need[2], per_channel)?);
             }
             Ok(grads)

@@ -11,7 +11,7 @@
 //! - `dW = sum_n X_n dcols_n^T`: the convolution's weight gradient with the
 //!   roles of input (`G`) and output gradient (`X`) taken by these two.
 
-use recon_tensor::{Backend, Padding, Result};
+use recon_tensor::{smallvec, Backend, Padding, Result};
 
 use super::when;
 use crate::tape::Var;
@@ -22,9 +22,12 @@ impl<'t, B: Backend> Var<'t, B> {
     pub fn conv_transpose2d(&self, w: &Var<'t, B>, stride: usize, padding: Padding) -> Result<Var<'t, B>> {
         let win = self.value().conv_transpose2d_window(w.value(), stride, padding)?;
         let y = self.value().conv2d_backward_input(w.value(), &win)?;
-        let (x, wv, ws) = (self.value().clone(), w.value().clone(), w.shape().to_vec());
+        let (x, wv) = (self.value().clone(), w.value().clone());
         self.tape().record("conv_transpose2d", &[self, w], y, move |g, need| {
-            Ok(vec![when(need[0], || g.conv2d_in(&wv, None, &win))?, when(need[1], || g.conv2d_backward_weight(&x, &win)?.reshape(&ws))?])
+            Ok(smallvec![
+                when(need[0], || g.conv2d_in(&wv, None, &win))?,
+                when(need[1], || g.conv2d_backward_weight(&x, &win)?.reshape(wv.shape()))?
+            ])
         })
     }
 }

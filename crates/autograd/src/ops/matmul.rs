@@ -1,6 +1,6 @@
 //! The matrix product, with either operand transposed, batched or shared.
 
-use recon_tensor::{Backend, Result, Tensor};
+use recon_tensor::{smallvec, Backend, Result, Tensor};
 
 use super::when;
 use crate::tape::Var;
@@ -55,7 +55,7 @@ impl<'t, B: Backend> Var<'t, B> {
                 }?;
                 fold_batch(d, b_.rank())
             })?;
-            Ok(vec![da, db])
+            Ok(smallvec![da, db])
         })
     }
 }

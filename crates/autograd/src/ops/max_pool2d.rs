@@ -2,7 +2,7 @@
 //! the backward pass sends each output gradient there and nowhere else:
 //! `dy/dx = 1` for the winning element of a window, `0` for the others.
 
-use recon_tensor::{Backend, Padding, Result};
+use recon_tensor::{smallvec, Backend, Padding, Result};
 
 use crate::tape::Var;
 
@@ -12,7 +12,7 @@ impl<'t, B: Backend> Var<'t, B> {
     pub fn max_pool2d(&self, kernel: usize, stride: usize, padding: Padding) -> Result<Var<'t, B>> {
         let pooled = self.value().max_pool2d(kernel, stride, padding)?;
         let (argmax, window) = (pooled.argmax, pooled.window);
-        self.tape().record("max_pool2d", &[self], pooled.out, move |g, _| Ok(vec![Some(g.max_pool2d_backward(&argmax, &window)?)]))
+        self.tape().record("max_pool2d", &[self], pooled.out, move |g, _| Ok(smallvec![Some(g.max_pool2d_backward(&argmax, &window)?)]))
     }
 }
 

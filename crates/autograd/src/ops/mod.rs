@@ -4,6 +4,11 @@
 //! Gradients are written with forward ops (composition), so every backend that
 //! implements the primitives gets them.
 //!
+//! A rule is stored inline in its tape node: it returns `smallvec![...]` (an
+//! `InputGrads`, no heap `Vec`) and captures only what fits in `RULE_SPACE`
+//! bytes (saved tensors, shapes as `Shape`, small numbers); `Tape::record`
+//! refuses at compile time a closure that would not fit.
+//!
 //! Notation in the doc comments: `g = dL/dy` is the incoming gradient;
 //! `unbroadcast(t, shape)` sums `t` over the axes broadcasting stretched
 //! (`Tensor::sum_to_shape`).

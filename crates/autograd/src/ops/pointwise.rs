@@ -1,7 +1,7 @@
 //! Elementwise functions of one tensor. Rules that need the output (`exp`,
 //! `sigmoid`, `tanh`, `sqrt`) save it; the others save the input.
 
-use recon_tensor::{Backend, Result, Tensor, Unary};
+use recon_tensor::{smallvec, Backend, Result, Tensor, Unary};
 
 use crate::tape::Var;
 
@@ -11,27 +11,27 @@ impl<'t, B: Backend> Var<'t, B> {
         &self,
         name: &'static str,
         op: Unary,
-        d: impl Fn(&Tensor<B>, &Tensor<B>) -> Result<Tensor<B>> + 'static,
+        d: impl Fn(&Tensor<B>, &Tensor<B>) -> Result<Tensor<B>> + Send + 'static,
     ) -> Result<Var<'t, B>> {
         let y = self.value().unary(op)?;
         let (x, y_) = (self.value().clone(), y.clone());
-        self.tape().record(name, &[self], y, move |g, _| Ok(vec![Some(g.mul(&d(&x, &y_)?)?)]))
+        self.tape().record(name, &[self], y, move |g, _| Ok(smallvec![Some(g.mul(&d(&x, &y_)?)?)]))
     }
 
     /// `y = -x`. `dx = -g`.
     pub fn neg(&self) -> Result<Var<'t, B>> {
         let y = self.value().neg()?;
-        self.tape().record("neg", &[self], y, |g, _| Ok(vec![Some(g.neg()?)]))
+        self.tape().record("neg", &[self], y, |g, _| Ok(smallvec![Some(g.neg()?)]))
     }
     /// `y = x + c`. `dx = g`.
     pub fn add_scalar(&self, c: f64) -> Result<Var<'t, B>> {
         let y = self.value().add_scalar(c)?;
-        self.tape().record("add_scalar", &[self], y, |g, _| Ok(vec![Some(g.clone())]))
+        self.tape().record("add_scalar", &[self], y, |g, _| Ok(smallvec![Some(g.clone())]))
     }
     /// `y = c x`. `dx = c g`.
     pub fn mul_scalar(&self, c: f64) -> Result<Var<'t, B>> {
         let y = self.value().mul_scalar(c)?;
-        self.tape().record("mul_scalar", &[self], y, move |g, _| Ok(vec![Some(g.mul_scalar(c)?)]))
+        self.tape().record("mul_scalar", &[self], y, move |g, _| Ok(smallvec![Some(g.mul_scalar(c)?)]))
     }
     /// `y = e^x`. `dx = g y`.
     pub fn exp(&self) -> Result<Var<'t, B>> {
@@ -66,7 +66,7 @@ impl<'t, B: Backend> Var<'t, B> {
     pub fn relu(&self) -> Result<Var<'t, B>> {
         let y = self.value().unary(Unary::Relu)?;
         let x = self.value().clone();
-        self.tape().record("relu", &[self], y, move |g, _| Ok(vec![Some(g.relu_backward(&x)?)]))
+        self.tape().record("relu", &[self], y, move |g, _| Ok(smallvec![Some(g.relu_backward(&x)?)]))
     }
     /// `y = 1 / (1 + e^-x)`. `dx = g y (1 - y)`.
     pub fn sigmoid(&self) -> Result<Var<'t, B>> {

@@ -3,13 +3,13 @@
 //! elements (broadcast), weighted by `1/n` for a mean and routed to the
 //! maximum for max.
 
-use recon_tensor::{Backend, Binary, Result, Tensor};
+use recon_tensor::{smallvec, Backend, Binary, Result, Shape, Tensor};
 
 use crate::tape::Var;
 
 /// The shape of a reduction's output with the reduced axis kept as size 1.
-fn keep(shape: &[usize], axis: usize) -> Vec<usize> {
-    let mut s = shape.to_vec();
+fn keep(shape: &[usize], axis: usize) -> Shape {
+    let mut s = Shape::from_slice(shape);
     s[axis] = 1;
     s
 }
@@ -18,8 +18,8 @@ impl<'t, B: Backend> Var<'t, B> {
     /// `y = sum_i x_i` (a scalar). `dx_i = g`.
     pub fn sum_all(&self) -> Result<Var<'t, B>> {
         let y = self.value().sum_all()?;
-        let shape = self.shape().to_vec();
-        self.tape().record("sum_all", &[self], y, move |g, _| Ok(vec![Some(g.broadcast_to(&shape)?)]))
+        let shape = Shape::from_slice(self.shape());
+        self.tape().record("sum_all", &[self], y, move |g, _| Ok(smallvec![Some(g.broadcast_to(&shape)?)]))
     }
 
     /// `y = (1/n) sum_i x_i`. `dx_i = g / n`.
@@ -31,8 +31,8 @@ impl<'t, B: Backend> Var<'t, B> {
     /// `y[.., ..] = sum_a x[.., a, ..]` along `axis`. `dx[.., a, ..] = g[.., ..]`.
     pub fn sum_axis(&self, axis: usize, keepdim: bool) -> Result<Var<'t, B>> {
         let y = self.value().sum_axis(axis, keepdim)?;
-        let shape = self.shape().to_vec();
-        self.tape().record("sum_axis", &[self], y, move |g, _| Ok(vec![Some(g.reshape(&keep(&shape, axis))?.broadcast_to(&shape)?)]))
+        let shape = Shape::from_slice(self.shape());
+        self.tape().record("sum_axis", &[self], y, move |g, _| Ok(smallvec![Some(g.reshape(&keep(&shape, axis))?.broadcast_to(&shape)?)]))
     }
 
     /// `y = (1/n) sum_a x[.., a, ..]` with `n` the axis length. `dx = g / n`.
@@ -51,7 +51,7 @@ impl<'t, B: Backend> Var<'t, B> {
             let hit: Tensor<B> = x.binary(Binary::Eq, &y_keep)?;
             let count = hit.sum_axis(axis, true)?;
             let g = g.reshape(y_keep.shape())?;
-            Ok(vec![Some(hit.mul(&g.div(&count)?)?)])
+            Ok(smallvec![Some(hit.mul(&g.div(&count)?)?)])
         })
     }
 }

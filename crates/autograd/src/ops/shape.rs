@@ -1,7 +1,7 @@
 //! Ops that only move values: reshape, permute/transpose, broadcast.
 //! Their gradients move the values back.
 
-use recon_tensor::{Backend, Result, TensorError};
+use recon_tensor::{smallvec, Backend, Result, Shape, TensorError};
 
 use crate::tape::Var;
 
@@ -9,18 +9,18 @@ impl<'t, B: Backend> Var<'t, B> {
     /// Same values, new shape. `dx = reshape(g, shape of x)`.
     pub fn reshape(&self, shape: &[usize]) -> Result<Var<'t, B>> {
         let y = self.value().reshape(shape)?;
-        let s = self.shape().to_vec();
-        self.tape().record("reshape", &[self], y, move |g, _| Ok(vec![Some(g.reshape(&s)?)]))
+        let s = Shape::from_slice(self.shape());
+        self.tape().record("reshape", &[self], y, move |g, _| Ok(smallvec![Some(g.reshape(&s)?)]))
     }
 
     /// Output axis `i` is input axis `axes[i]`. `dx = permute(g, inverse(axes))`.
     pub fn permute(&self, axes: &[usize]) -> Result<Var<'t, B>> {
         let y = self.value().permute(axes)?;
-        let mut inverse = vec![0; axes.len()];
+        let mut inverse: Shape = smallvec![0; axes.len()];
         for (i, &a) in axes.iter().enumerate() {
             inverse[a] = i;
         }
-        self.tape().record("permute", &[self], y, move |g, _| Ok(vec![Some(g.permute(&inverse)?)]))
+        self.tape().record("permute", &[self], y, move |g, _| Ok(smallvec![Some(g.permute(&inverse)?)]))
     }
 
     /// Swaps the last two axes. `dx = transpose(g)`.
@@ -29,7 +29,7 @@ impl<'t, B: Backend> Var<'t, B> {
         if r < 2 {
             return Err(TensorError::invalid("transpose", format!("needs at least 2 axes, shape is {:?}", self.shape())));
         }
-        let mut axes: Vec<usize> = (0..r).collect();
+        let mut axes: Shape = (0..r).collect();
         axes.swap(r - 2, r - 1);
         self.permute(&axes)
     }
@@ -37,8 +37,8 @@ impl<'t, B: Backend> Var<'t, B> {
     /// Repeats values along stretched axes. `dx = unbroadcast(g)`.
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Var<'t, B>> {
         let y = self.value().broadcast_to(shape)?;
-        let s = self.shape().to_vec();
-        self.tape().record("broadcast_to", &[self], y, move |g, _| Ok(vec![Some(g.sum_to_shape(&s)?)]))
+        let s = Shape::from_slice(self.shape());
+        self.tape().record("broadcast_to", &[self], y, move |g, _| Ok(smallvec![Some(g.sum_to_shape(&s)?)]))
     }
 }
 

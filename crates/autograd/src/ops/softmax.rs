@@ -1,7 +1,7 @@
 //! Softmax and log-softmax along the last axis (computed stably by the
 //! backend, by subtracting the row maximum first).
 
-use recon_tensor::{Backend, Result};
+use recon_tensor::{smallvec, Backend, Result};
 
 use crate::tape::Var;
 
@@ -14,7 +14,7 @@ impl<'t, B: Backend> Var<'t, B> {
         let last = self.shape().len().saturating_sub(1);
         self.tape().record("softmax", &[self], y, move |g, _| {
             let dot = g.mul(&y_)?.sum_axis(last, true)?;
-            Ok(vec![Some(y_.mul(&g.sub(&dot)?)?)])
+            Ok(smallvec![Some(y_.mul(&g.sub(&dot)?)?)])
         })
     }
 
@@ -27,7 +27,7 @@ impl<'t, B: Backend> Var<'t, B> {
         let last = self.shape().len().saturating_sub(1);
         self.tape().record("log_softmax", &[self], y, move |g, _| {
             let total = g.sum_axis(last, true)?;
-            Ok(vec![Some(g.sub(&y_.exp()?.mul(&total)?)?)])
+            Ok(smallvec![Some(g.sub(&y_.exp()?.mul(&total)?)?)])
         })
     }
 }

@@ -2,7 +2,7 @@
 //! Each input pixel is copied to an `s x s` block, so its gradient is the sum
 //! of `g` over that block (the adjoint; `Tensor::upsample_nearest2d_backward`).
 
-use recon_tensor::{Backend, Result};
+use recon_tensor::{smallvec, Backend, Result};
 
 use crate::tape::Var;
 
@@ -10,7 +10,7 @@ impl<'t, B: Backend> Var<'t, B> {
     /// `y[n, c, y, x] = x[n, c, y / s, x / s]`. `dx[n, c, y, x] = sum of g over its s x s block`.
     pub fn upsample_nearest2d(&self, factor: usize) -> Result<Var<'t, B>> {
         let y = self.value().upsample_nearest2d(factor)?;
-        self.tape().record("upsample_nearest2d", &[self], y, move |g, _| Ok(vec![Some(g.upsample_nearest2d_backward(factor)?)]))
+        self.tape().record("upsample_nearest2d", &[self], y, move |g, _| Ok(smallvec![Some(g.upsample_nearest2d_backward(factor)?)]))
     }
 }
 

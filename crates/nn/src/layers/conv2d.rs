@@ -64,6 +64,6 @@ impl<B: Backend> Layer<B> for Conv2d {
     }
     fn forward<'t>(&self, x: &Var<'t, B>, ctx: &mut Ctx<'t, B>) -> Result<Var<'t, B>> {
         let (w, b) = (ctx.param(self.weight), ctx.param(self.bias));
-        self.activation.apply(&x.conv2d_bias(w, Some(b), self.stride, self.padding)?)
+        self.activation.apply(&x.conv2d_bias(&w, Some(&b), self.stride, self.padding)?)
     }
 }

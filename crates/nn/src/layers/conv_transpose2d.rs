@@ -65,7 +65,7 @@ impl<B: Backend> Layer<B> for ConvTranspose2d {
         )
     }
     fn forward<'t>(&self, x: &Var<'t, B>, ctx: &mut Ctx<'t, B>) -> Result<Var<'t, B>> {
-        let y = x.conv_transpose2d(ctx.param(self.weight), self.stride, self.padding)?;
+        let y = x.conv_transpose2d(&ctx.param(self.weight), self.stride, self.padding)?;
         let b = ctx.param(self.bias).reshape(&[self.out_channels, 1, 1])?;
         self.activation.apply(&y.add(&b)?)
     }

@@ -50,7 +50,7 @@ impl<B: Backend> Layer<B> for Dense {
         format!("dense({} -> {}, {}{l1})", self.inputs, self.outputs, self.activation.name())
     }
     fn forward<'t>(&self, x: &Var<'t, B>, ctx: &mut Ctx<'t, B>) -> Result<Var<'t, B>> {
-        let y = x.matmul_t(ctx.param(self.weight), false, true)?.add(ctx.param(self.bias))?;
+        let y = x.matmul_t(&ctx.param(self.weight), false, true)?.add(&ctx.param(self.bias))?;
         let y = self.activation.apply(&y)?;
         if self.activity_l1 > 0.0 {
             let batch = y.shape()[0].max(1) as f64;

@@ -2,8 +2,8 @@
 //! `forward` that writes the layer's formula with differentiable ops. No layer
 //! has a hand-written backward; the tape derives it.
 //!
-//! A forward pass runs inside a `Ctx`: the tape, the tape variables of all
-//! parameters, the activity penalties layers add to the loss, and the random
+//! A forward pass runs inside a `Ctx`: the tape, the model's parameters on
+//! it, the activity penalties layers add to the loss, and the random
 //! generator for noise (seeded per step, so runs are reproducible).
 
 mod activation;
@@ -25,14 +25,14 @@ pub use sequential::Sequential;
 pub use upsample::UpSampling2d;
 
 use rand::rngs::StdRng;
-use recon_autograd::{Tape, Var};
-use recon_tensor::{Backend, Result};
+use recon_autograd::{Grads, ParamVars, Tape, Var};
+use recon_tensor::{Backend, Result, Tensor};
 
 use crate::params::{ParamId, Params};
 
 pub struct Ctx<'t, B: Backend> {
     pub tape: &'t Tape<B>,
-    vars: Vec<Var<'t, B>>,
+    params: ParamVars<'t, B>,
     /// Terms layers add to the loss (e.g. an L1 activity penalty).
     pub penalties: Vec<Var<'t, B>>,
     /// Noise source for the step (denoising input noise, VAE sampling).
@@ -41,15 +41,19 @@ pub struct Ctx<'t, B: Backend> {
 
 impl<'t, B: Backend> Ctx<'t, B> {
     /// Puts every parameter on the tape (as a constant on a no-grad tape).
-    pub fn new(tape: &'t Tape<B>, params: &Params<B>, rng: StdRng) -> Self {
-        let vars = params.tensors().iter().map(|t| tape.param(t)).collect();
-        Ctx { tape, vars, penalties: Vec::new(), rng }
+    /// Allocates nothing: see `ParamVars`.
+    pub fn new(tape: &'t Tape<B>, params: &'t Params<B>, rng: StdRng) -> Self {
+        Ctx { tape, params: tape.params(params.tensors()), penalties: Vec::new(), rng }
     }
-    pub fn param(&self, id: ParamId) -> &Var<'t, B> {
-        &self.vars[id.0]
+    /// The parameter's variable on the tape (a new handle on the parameter's
+    /// tensor each call: no copy, no allocation).
+    pub fn param(&self, id: ParamId) -> Var<'t, B> {
+        self.params.get(id.0)
     }
-    pub fn vars(&self) -> &[Var<'t, B>] {
-        &self.vars
+    /// The gradient of every parameter, in `Params` order (`None`: the loss
+    /// does not depend on it), after `tape.backward_into(loss, grads)`.
+    pub fn param_grads<'g>(&self, grads: &'g Grads<B>) -> &'g [Option<Tensor<B>>] {
+        self.params.grads(grads)
     }
 }
 

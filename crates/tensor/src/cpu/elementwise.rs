@@ -90,8 +90,8 @@ pub fn binary<E: Element>(op: Binary, a: &[E], a_shape: &[usize], b: &[E], b_sha
 /// Is `small` a trailing block of `out` (after dropping its leading 1s)? Then
 /// `small` repeats every `numel(small)` elements of the output: a bias row.
 fn is_suffix(small: &[usize], out: &[usize]) -> bool {
-    let s: Vec<usize> = small.iter().copied().skip_while(|&d| d == 1).collect();
-    s.len() <= out.len() && out[out.len() - s.len()..] == s[..]
+    let s = &small[small.iter().take_while(|&&d| d == 1).count()..];
+    s.len() <= out.len() && out[out.len() - s.len()..] == *s
 }
 
 fn broadcast<E: Element>(

@@ -85,6 +85,9 @@ impl<E: Element> Backend for Cpu<E> {
     fn to_vec(&self, x: &Buffer<E>) -> Result<Vec<E>> {
         Ok(x.to_vec())
     }
+    fn read(&self, x: &Buffer<E>, i: usize) -> Result<E> {
+        x.get(i).copied().ok_or_else(|| TensorError::invalid("read", format!("element {i} of a buffer of {}", x.len())))
+    }
     fn full(&self, len: usize, value: E) -> Result<Buffer<E>> {
         Ok(Buffer::filled(len, value))
     }
