@@ -2,7 +2,7 @@
 //! that wraps the system one, around the backend call `Cpu::<f32>::matmul`
 //! (a `Tensor` would add its own handle). The output buffer comes from the
 //! thread's pool once a first call has returned one of that length; the
-//! kernel (`small_gemm`) uses only the stack. `matrixmultiply` allocates its
+//! kernel (`small_gemm`) uses only the stack and a fixed thread-local panel. `matrixmultiply` allocates its
 //! packing buffer on every call, which the last check shows.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -51,8 +51,17 @@ fn counted(f: impl FnOnce()) -> u64 {
 fn a_small_matmul_allocates_nothing() {
     let cpu = Cpu32::new();
     // The 29-12-29 autoencoder at batch 32: forward y = x W^T, backward
-    // dx = dy W and dW = dy^T x, each with its own operands.
-    let products = [(32, 29, 12, false, true), (32, 12, 29, false, false), (12, 32, 29, true, false)];
+    // dx = dy W and dW = dy^T x, each with its own operands; then the
+    // largest products of the VAE 29-64-12-64-29 at batch 32.
+    let products = [
+        (32, 29, 12, false, true),
+        (32, 12, 29, false, false),
+        (12, 32, 29, true, false),
+        (32, 29, 64, false, true),
+        (32, 64, 29, false, true),
+        (29, 32, 64, true, false),
+        (32, 29, 64, false, false),
+    ];
     let cases: Vec<(Matmul, Buffer<f32>, Buffer<f32>)> = products
         .iter()
         .map(|&(m, k, n, trans_a, trans_b)| {

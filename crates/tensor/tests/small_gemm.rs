@@ -1,6 +1,7 @@
 //! Checks the two CPU GEMM kernels (`cpu::matmul::Kernel`) against each other
 //! and against a naive triple loop, on random shapes, all four transpose
-//! combinations, `f32` and `f64`.
+//! combinations, `f32` and `f64`; the small kernel by each of its compiled
+//! paths (`SmallPath`) that this CPU can take.
 //!
 //! Both kernels may fuse multiply-adds (where the CPU has FMA) and
 //! `matrixmultiply` sums in blocks of `k`, so both are compared with the naive
@@ -12,7 +13,7 @@ mod naive;
 
 use naive::{assert_close_scaled, rng, uniform};
 use proptest::prelude::*;
-use recon_tensor::cpu::matmul::{gemm, Kernel, SMALL_MAX_FLOPS, SMALL_MAX_K};
+use recon_tensor::cpu::matmul::{gemm, gemm_small_on, Kernel, SmallPath, SMALL_MAX_FLOPS, SMALL_MAX_K};
 use recon_tensor::{Cpu32, Element, Matmul, Tensor};
 
 fn spec(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> Matmul {
@@ -57,6 +58,11 @@ fn check<E: Element>(m: usize, k: usize, n: usize, ta: bool, tb: bool, seed: u64
         gemm(kernel, &s, &a, &b, &mut c);
         assert_close_scaled(&f64s(&c), &f64s(&want), &scale, tol, &format!("{kernel:?}, {what}"));
     }
+    for path in SmallPath::ALL.into_iter().filter(|p| p.available::<E>()) {
+        let mut c = vec![E::from_f64(f64::NAN); m * n];
+        gemm_small_on(path, &s, &a, &b, &mut c);
+        assert_close_scaled(&f64s(&c), &f64s(&want), &scale, tol, &format!("small by {path:?}, {what}"));
+    }
 }
 
 fn check_all<E: Element>(m: usize, k: usize, n: usize, seed: u64, tol: f64) {
@@ -77,7 +83,7 @@ proptest! {
         check_all::<f64>(m, k, n, seed, TOL64);
     }
 
-    /// Around the threshold (`SMALL_MAX_FLOPS`, about 25^3), and k over
+    /// Around 2^14 to 2^16 multiply-adds (`SMALL_MAX_FLOPS`), and k over
     /// several stack panels of 64.
     #[test]
     fn shapes_near_the_threshold(m in 16usize..40, k in 16usize..150, n in 16usize..40, seed in any::<u64>()) {
@@ -98,6 +104,16 @@ fn edge_shapes() {
         (4, SMALL_MAX_K, 8),
         (64, 64, 64),
         (65, 64, 64),
+        // The VAE 29-64-12-64-29 at batch 32; on AVX-512, tiles of 8 x 32
+        // with masked edges (29 = 16 + 13 columns) and 8 x 16 (12 columns).
+        (32, 29, 64),
+        (32, 64, 29),
+        (32, 12, 64),
+        (32, 64, 12),
+        (64, 32, 29),
+        (12, 32, 64),
+        (9, 130, 33), // k over three panels, gathered when B is transposed
+        (17, 5, 48),
     ];
     for (i, &(m, k, n)) in shapes.iter().enumerate() {
         check_all::<f32>(m, k, n, i as u64, TOL32);
@@ -105,9 +121,26 @@ fn edge_shapes() {
     }
 }
 
+/// The paths this CPU has are the ones tested: on an x86-64 CPU with
+/// AVX-512F the `f32` kernel takes (and `check` tests) the AVX-512 path.
+#[test]
+fn the_best_path_is_one_the_cpu_has() {
+    assert!(SmallPath::Baseline.available::<f32>() && SmallPath::Baseline.available::<f64>());
+    assert!(SmallPath::best::<f32>().available::<f32>() && SmallPath::best::<f64>().available::<f64>());
+    assert!(!SmallPath::Avx512.available::<f64>(), "the AVX-512 path is f32 only");
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        assert_eq!(SmallPath::best::<f32>(), SmallPath::Avx512);
+    }
+}
+
 #[test]
 fn the_threshold_depends_on_the_sizes_only() {
     assert_eq!(Kernel::for_size(32, 29, 12), Kernel::Small);
+    // Every product of the VAE 29-64-12-64-29's dense step at batch 32.
+    for (m, k, n) in [(32, 29, 64), (64, 32, 29), (32, 64, 12), (12, 32, 64), (32, 12, 64), (32, 64, 29), (29, 32, 64), (32, 29, 64)] {
+        assert_eq!(Kernel::for_size(m, k, n), Kernel::Small, "{m}x{k}x{n}");
+    }
     assert_eq!(Kernel::for_size(1, SMALL_MAX_FLOPS, 1), Kernel::Packed, "k is bounded too");
     assert_eq!(Kernel::for_size(SMALL_MAX_FLOPS, 1, 1), Kernel::Small);
     assert_eq!(Kernel::for_size(SMALL_MAX_FLOPS + 1, 1, 1), Kernel::Packed);

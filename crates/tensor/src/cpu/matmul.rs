@@ -12,6 +12,7 @@
 use rayon::prelude::*;
 
 use super::buffer::Buffer;
+pub use super::small_gemm::Path as SmallPath;
 use super::small_gemm::{self, Strided};
 use crate::backend::Matmul;
 use crate::element::Element;
@@ -31,13 +32,16 @@ fn strides(trans: bool, stored_cols: usize) -> (isize, isize) {
 }
 
 /// Products of at most this many multiply-adds (and `k <= SMALL_MAX_K`) use
-/// `small_gemm`, which allocates nothing. It is not faster: measured in
-/// `benches/results/small-gemm.md`, it takes 1.1-1.7x `matrixmultiply`'s time
-/// on the 29-12-29 autoencoder's products at batch 32 (about 11,000
-/// multiply-adds each) and about 2x from 25,000 up. This bound keeps those
-/// small products allocation-free at a cost of ~150 ns each, and leaves the
-/// larger ones (the VAE's 32x64x29, say) to `matrixmultiply`.
-pub const SMALL_MAX_FLOPS: usize = 1 << 14;
+/// `small_gemm`, which allocates nothing. On this project's machine (AVX-512)
+/// it is also the faster kernel there: measured in
+/// `benches/results/small-gemm.md`, 1.04-2.25x `matrixmultiply`'s speed on
+/// every product of the ae and VAE dense steps at batch 32, still 1.25x at
+/// 64^3, about even from 80^3. 2^16 takes in
+/// every product of the VAE 29-64-12-64-29's step (the largest, 32x29x64, is
+/// 59,392) and leaves the larger ones to `matrixmultiply`. (On a CPU without
+/// AVX-512 the small kernel's AVX2 path is up to 2x slower than
+/// `matrixmultiply` at these sizes: the price of an allocation-free step.)
+pub const SMALL_MAX_FLOPS: usize = 1 << 16;
 /// The longest inner dimension sent to `small_gemm` (so a product with a
 /// tiny `m x n` but a long `k` goes to the packed kernel).
 pub const SMALL_MAX_K: usize = 256;
@@ -67,6 +71,16 @@ impl Kernel {
 /// `c (m x n) = op(a) op(b)` for one product (`spec.batch` is ignored) by the
 /// given kernel; `a` and `b` are read from their start.
 pub fn gemm<E: Element>(kernel: Kernel, spec: &Matmul, a: &[E], b: &[E], c: &mut [E]) {
+    gemm_with(kernel, SmallPath::best::<E>(), spec, a, b, c);
+}
+
+/// `gemm(Kernel::Small, ..)` by a given compiled path of `small_gemm`, for
+/// tests and benchmarks. Panics if the CPU cannot take it (`SmallPath::available`).
+pub fn gemm_small_on<E: Element>(path: SmallPath, spec: &Matmul, a: &[E], b: &[E], c: &mut [E]) {
+    gemm_with(Kernel::Small, path, spec, a, b, c);
+}
+
+fn gemm_with<E: Element>(kernel: Kernel, path: SmallPath, spec: &Matmul, a: &[E], b: &[E], c: &mut [E]) {
     let Matmul { m, k, n, .. } = *spec;
     assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "gemm: operands shorter than {m}x{k}x{n}");
     let (rsa, csa) = strides(spec.trans_a, if spec.trans_a { m } else { k });
@@ -80,7 +94,7 @@ pub fn gemm<E: Element>(kernel: Kernel, spec: &Matmul, a: &[E], b: &[E], c: &mut
         Kernel::Small => {
             let a = Strided { data: a, rs: rsa as usize, cs: csa as usize };
             let b = Strided { data: b, rs: rsb as usize, cs: csb as usize };
-            small_gemm::gemm(m, k, n, a, b, c);
+            small_gemm::gemm_on(path, m, k, n, a, b, c);
         }
         // SAFETY: the lengths are checked above; `c` is a `&mut` and so
         // aliases neither input.

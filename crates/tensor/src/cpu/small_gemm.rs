@@ -4,7 +4,7 @@
 //! multiplies: one `malloc` and `free` per call, so a training step made of
 //! small products (`32x29 @ 29x12` and the like at batch 32) allocates in
 //! every product. This kernel reads the operands where they are and keeps
-//! what it must copy on the stack.
+//! what it must copy in registers or a fixed thread-local panel.
 //!
 //! The math. With `op(A)` (`m x k`) and `op(B)` (`k x n`) given by strides
 //! (`op(A)[i, p] = a[i*rsa + p*csa]`; a transpose swaps the two strides),
@@ -16,47 +16,86 @@
 //! and a row of `C` is a sum of rows of `op(B)`, each scaled by one number:
 //! `C[i, :] = sum_p op(A)[i, p] op(B)[p, :]`.
 //!
-//! The loop. `C` is cut into tiles of `MR x NR` (4 x 16 with AVX2, 4 x 8
-//! otherwise). A tile's accumulators (`acc`) stay in registers while `p`
-//! runs: each step loads `NR` consecutive values of one row of `op(B)`,
-//! broadcasts `MR` values of `op(A)`, and does `MR * NR` multiply-adds. The
-//! `NR` loop has a fixed length, so the compiler turns it into SIMD
-//! instructions; no intrinsics are needed. The same generic loop is compiled
-//! twice, once for the baseline (SSE2) and once, chosen at run time, for
-//! AVX2 with fused multiply-adds, as `matrixmultiply` chooses its kernels.
+//! The loop. `C` is cut into tiles of `MR x NR`. A tile's accumulators
+//! (`acc`) stay in registers while `p` runs: each step loads `NR`
+//! consecutive values of one row of `op(B)`, broadcasts `MR` values of
+//! `op(A)`, and does `MR * NR` multiply-adds. Three compiled paths (`Path`),
+//! the fastest the CPU has chosen at run time, as `matrixmultiply` chooses
+//! its kernels:
 //!
-//! `op(B)`'s rows must therefore be contiguous in `NR`-wide pieces. When `B`
-//! is stored transposed they are not (its columns are), and at the right edge
-//! a tile is narrower than `NR`; in those two cases the tile's columns of
-//! `op(B)` are first copied into `panel`, a fixed array on the stack, `KC`
-//! rows at a time (zero-padded to `NR` columns). That is packing, as in
-//! BLAS, but of one `KC x NR` panel on the stack instead of whole matrices on
-//! the heap. At the bottom edge a tile is shorter than `MR`: its missing rows
-//! repeat the last real row and are not written back. (Packing `op(A)` per
-//! tile as well made the inner loop free of bounds checks but was slower
-//! overall: the copy costs as much as the tile's arithmetic.)
+//! - AVX-512 (`f32` only), in intrinsics: tiles of 8 x 32 (two registers of
+//!   16 lanes per row: 16 accumulators) while more than 16 columns remain,
+//!   else 8 x 16. The right edge is handled by masked loads and stores, so
+//!   `op(B)` is read in place whenever its rows are contiguous (`dx = dy W`,
+//!   `dW = dy^T x`). When `B` is stored transposed (`y = x W^T`) its rows are
+//!   not; then each `KC x 32` panel of it is gathered (one `vgatherdps` per
+//!   row of 16) into `panel` once and used by every row tile.
+//! - AVX2 + FMA (4 x 16) and the baseline (SSE2: 4 x 8, no fused
+//!   multiply-add): one generic loop, compiled twice. The `NR` loop has a
+//!   fixed length, so the compiler turns it into SIMD without intrinsics.
+//!   Here `op(B)` is read in place when its rows are contiguous and the tile
+//!   is `NR` wide; otherwise (B transposed, or the right edge) the tile's
+//!   columns are first copied into `panel`, `KC` rows at a time. (With
+//!   AVX-512 enabled the same generic loop came out 20x slower: LLVM built
+//!   `op(A)`'s values with gathers and kept the accumulators in memory.)
+//!
+//! `panel` is one fixed array per thread in thread-local storage, not on the
+//! stack: it is never zeroed (lanes past the edge hold stale values, which
+//! are multiplied and never stored) and never allocated. At the bottom edge a
+//! tile is shorter than `MR`: its missing rows repeat the last real row and
+//! are not written back.
 //!
 //! Summation order: every `C[i, j]` is `((0 + t_0) + t_1) + ... + t_{k-1}`
 //! with `t_p = op(A)[i, p] op(B)[p, j]`, in order of `p`, whatever the tile
-//! and the strides (each `+` fused with its product on the AVX2 path). So the
+//! and the strides (each `+` fused with its product on the AVX2 and AVX-512
+//! paths). So the
 //! result does not depend on threads, and the same product on the same CPU
 //! always gives the same bits.
 //!
-//! Speed: on the products of a dense step at batch 32 this kernel is slower
-//! than `matrixmultiply` (1.1-1.7x its time at 32x29x12, about 2x from 32^3
-//! up; `benches/results/small-gemm.md`): `matrixmultiply`'s allocation is a
-//! cheap one from the allocator's cache, and its packing lets its AVX2
-//! micro-kernel run without bounds checks or strided loads. What this kernel
-//! buys is a step with no allocation; `matmul::SMALL_MAX_FLOPS` says where.
+//! Speed (`benches/results/small-gemm.md`, `f32`, on this project's
+//! AVX-512 machine): on the products of a dense step at batch 32 the
+//! AVX-512 path takes 0.45-0.95x `matrixmultiply`'s time (29-12-29 ae:
+//! 0.3-0.4 us against 0.6-0.75 us; VAE 29-64-12-64-29: 0.5-1.5 us against
+//! 0.6-2.1 us), is still ahead at 64^3 (0.8x) and about even from 80^3. `matrixmultiply` mallocs and
+//! packs both operands on every call, which at these sizes costs more than
+//! the arithmetic. The portable AVX2 path, for CPUs without AVX-512, was
+//! measured 1.1-2x slower than `matrixmultiply` at the same sizes (before
+//! its panel moved to thread-local storage).
 //!
-//! `f64` uses the same tiles: its accumulators then fill twice the registers
-//! and some spill, which does not matter for its use (gradient checks).
+//! `f64` takes the portable paths (AVX2 at best): its accumulators then fill
+//! twice the registers and some spill, which does not matter for its use
+//! (gradient checks).
 
-use crate::element::Element;
+use std::cell::RefCell;
 
-/// Rows of `op(B)` per packed panel: the panel (`KC x NR`) is zeroed on
-/// every call, so it is kept small (4 KiB of `f32` at `NR = 16`).
+use crate::element::{DType, Element};
+
+/// Rows of `op(B)` per packed panel.
 const KC: usize = 64;
+
+/// Room for one panel: `KC` rows of 16 `f64` (the portable paths' widest
+/// tile) or 32 `f32` (the AVX-512 path's). One per thread, in thread-local
+/// storage: a fixed array initialised at compile time, so taking it neither
+/// allocates nor zeroes anything. A panel's padding lanes hold stale values,
+/// which are multiplied but never stored.
+#[repr(align(64))]
+struct PanelStore([f64; KC * 16]);
+
+thread_local! {
+    static PANEL: RefCell<PanelStore> = const { RefCell::new(PanelStore([0.0; KC * 16])) };
+}
+
+/// Runs `f` on this thread's panel, as `KC` rows of `NR` elements of `T`.
+/// (The kernels take the panel as an argument rather than borrowing it
+/// themselves, and this is inlined into its callers, so that the kernels
+/// are compiled with their callers' target features.)
+#[inline(always)]
+fn with_panel<T: bytemuck::Pod, const NR: usize, R>(f: impl FnOnce(&mut [[T; NR]]) -> R) -> R {
+    PANEL.with_borrow_mut(|store| {
+        let panel: &mut [T] = bytemuck::cast_slice_mut(&mut store.0[..]);
+        f(&mut panel.as_chunks_mut::<NR>().0[..KC])
+    })
+}
 
 /// A matrix read through strides: element `(r, c)` is `data[r * rs + c * cs]`.
 #[derive(Clone, Copy)]
@@ -66,27 +105,89 @@ pub struct Strided<'a, E> {
     pub cs: usize,
 }
 
-/// `c (m x n, row-major) = op(A) op(B)`, `op(A)` being `m x k` and `op(B)`
-/// `k x n`. Panics if an operand is too short for its strides.
-pub fn gemm<E: Element>(m: usize, k: usize, n: usize, a: Strided<E>, b: Strided<E>, c: &mut [E]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: `gemm_avx2` only needs the CPU to have AVX2 and FMA, checked here.
-        return unsafe { gemm_avx2(m, k, n, a, b, c) };
-    }
-    gemm_tiled::<E, 4, 8, false>(m, k, n, a, b, c);
+/// The compiled variants of the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    /// The portable loop for the baseline target (SSE2 on x86-64): 4 x 8 tiles.
+    Baseline,
+    /// The portable loop compiled for AVX2 and FMA: 4 x 16 tiles.
+    Avx2,
+    /// AVX-512 intrinsics, `f32` only: 8 x 16 or 8 x 32 tiles.
+    Avx512,
 }
 
-/// The same loop compiled for AVX2 and FMA: 8 `f32` per register, so twice
-/// the columns per tile (4 x 16: eight registers of accumulators), and one
-/// fused multiply-add per term.
+impl Path {
+    /// The fastest path for `E` that this CPU has.
+    pub fn best<E: Element>() -> Path {
+        Path::ALL.into_iter().rev().find(|p| p.available::<E>()).unwrap_or(Path::Baseline)
+    }
+
+    pub const ALL: [Path; 3] = [Path::Baseline, Path::Avx2, Path::Avx512];
+
+    /// Whether this CPU (and the element type) can take this path.
+    pub fn available<E: Element>(self) -> bool {
+        match self {
+            Path::Baseline => true,
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx2 => std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"),
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx512 => E::DTYPE == DType::F32 && std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+}
+
+/// `c (m x n, row-major) = op(A) op(B)`, `op(A)` being `m x k` and `op(B)`
+/// `k x n`, by the given path (`Path::best` for the fastest). Panics if an
+/// operand is too short for its strides, or if the CPU cannot take the path
+/// (`Path::available`).
+pub fn gemm_on<E: Element>(path: Path, m: usize, k: usize, n: usize, a: Strided<E>, b: Strided<E>, c: &mut [E]) {
+    assert!(path.available::<E>(), "small_gemm: this CPU cannot take the {path:?} path for {:?}", E::DTYPE);
+    let c = &mut c[..m * n];
+    if k == 0 {
+        c.fill(E::ZERO); // an empty sum
+        return;
+    }
+    if m == 0 || n == 0 {
+        return;
+    }
+    // Check the operands once: every read below stays within these.
+    let a = Strided { data: &a.data[..(m - 1) * a.rs + (k - 1) * a.cs + 1], ..a };
+    let b = Strided { data: &b.data[..(k - 1) * b.rs + (n - 1) * b.cs + 1], ..b };
+    match path {
+        Path::Baseline => with_panel(|panel| gemm_tiled::<E, 4, 8, false>(m, k, n, a, b, c, panel)),
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU has AVX2 and FMA (`available`, asserted above).
+        Path::Avx2 => with_panel(|panel| unsafe { gemm_avx2(m, k, n, a, b, c, panel) }),
+        #[cfg(target_arch = "x86_64")]
+        Path::Avx512 => {
+            fn f32s<E: Element>(x: Strided<'_, E>) -> Strided<'_, f32> {
+                Strided { data: bytemuck::cast_slice(x.data), rs: x.rs, cs: x.cs }
+            }
+            let c: &mut [f32] = bytemuck::cast_slice_mut(c);
+            // SAFETY: the CPU has AVX-512F (`available`, asserted above);
+            // the operands are sliced to their extent above.
+            with_panel(|panel| unsafe { avx512::gemm(m, k, n, f32s(a), f32s(b), c, panel) })
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => unreachable!(),
+    }
+}
+
+/// The portable loop compiled for AVX2 and FMA: 8 `f32` per register, so
+/// twice the columns per tile (4 x 16: eight registers of accumulators), and
+/// one fused multiply-add per term.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn gemm_avx2<E: Element>(m: usize, k: usize, n: usize, a: Strided<E>, b: Strided<E>, c: &mut [E]) {
-    gemm_tiled::<E, 4, 16, true>(m, k, n, a, b, c);
+unsafe fn gemm_avx2<E: Element>(m: usize, k: usize, n: usize, a: Strided<E>, b: Strided<E>, c: &mut [E], panel: &mut [[E; 16]]) {
+    gemm_tiled::<E, 4, 16, true>(m, k, n, a, b, c, panel);
 }
 
-/// The kernel, for tiles of `MR x NR`.
+/// The portable kernel, for tiles of `MR x NR`.
 #[inline(always)]
 fn gemm_tiled<E: Element, const MR: usize, const NR: usize, const FUSED: bool>(
     m: usize,
@@ -95,25 +196,21 @@ fn gemm_tiled<E: Element, const MR: usize, const NR: usize, const FUSED: bool>(
     a: Strided<E>,
     b: Strided<E>,
     c: &mut [E],
+    panel: &mut [[E; NR]],
 ) {
-    let c = &mut c[..m * n];
-    if k == 0 {
-        c.fill(E::ZERO); // an empty sum
-        return;
-    }
-    let mut panel = [[E::ZERO; NR]; KC];
     for j0 in (0..n).step_by(NR) {
         let nr = NR.min(n - j0);
         for p0 in (0..k).step_by(KC) {
             let kc = KC.min(k - p0);
             // Rows p0..p0+kc of op(B)'s columns j0..j0+NR, as (values, row
-            // stride): read in place when contiguous, else packed, zero-padded.
+            // stride): read in place when contiguous, else packed (the lanes
+            // past nr keep stale values, computed on and never stored).
             let (bp, bs): (&[E], usize) = if b.cs == 1 && nr == NR {
                 (&b.data[p0 * b.rs + j0..], b.rs)
             } else {
                 for (p, row) in panel[..kc].iter_mut().enumerate() {
-                    for (j, v) in row.iter_mut().enumerate() {
-                        *v = if j < nr { b.data[(p0 + p) * b.rs + (j0 + j) * b.cs] } else { E::ZERO };
+                    for (j, v) in row[..nr].iter_mut().enumerate() {
+                        *v = b.data[(p0 + p) * b.rs + (j0 + j) * b.cs];
                     }
                 }
                 (panel.as_flattened(), NR)
@@ -140,8 +237,8 @@ fn gemm_tiled<E: Element, const MR: usize, const NR: usize, const FUSED: bool>(
 }
 
 /// `acc[r][j] += sum_{p < kc} a[rows[r] + p * csa] * b[p * bs + j]`: the
-/// register-blocked heart of the kernel. Every length is fixed but `kc`, so
-/// the compiler keeps `acc` in registers and turns each row into SIMD.
+/// register-blocked heart of the portable kernel. Every length is fixed but
+/// `kc`, so the compiler keeps `acc` in registers and turns each row into SIMD.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn tile<E: Element, const MR: usize, const NR: usize, const FUSED: bool>(
@@ -161,6 +258,145 @@ fn tile<E: Element, const MR: usize, const NR: usize, const FUSED: bool>(
         for (acc_r, &ar) in acc.iter_mut().zip(&ap) {
             for (c, &bj) in acc_r.iter_mut().zip(&bp) {
                 *c = if FUSED { ar.mul_add(bj, *c) } else { *c + ar * bj };
+            }
+        }
+    }
+}
+
+/// The AVX-512 kernel for `f32`, in intrinsics: LLVM's vectoriser, given the
+/// portable loop with AVX-512 enabled, builds `op(A)`'s values with gathers
+/// and keeps the accumulators in memory (20x slower), so this path spells
+/// the loop out.
+///
+/// Tiles are 8 rows by one or two registers of 16 columns (8 x 32 while at
+/// least 17 columns remain, else 8 x 16): 16 accumulators, two loads of
+/// `op(B)` and eight broadcasts of `op(A)` per step of `p`, 16 FMAs. The
+/// right edge is handled by masked loads and stores (no copy), the bottom
+/// edge by repeating the last row. `op(B)` is read in place when its rows
+/// are contiguous; otherwise (B stored transposed) each panel of `KC x 32`
+/// is gathered once into the thread's panel, then used by every row tile.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::{Strided, KC};
+
+    const MR: usize = 8;
+
+    /// The lanes below `count` (of 16) set.
+    fn mask(count: usize) -> __mmask16 {
+        ((1u32 << count.min(16)) - 1) as __mmask16
+    }
+
+    /// # Safety
+    /// The CPU must have AVX-512F; `a` and `b` hold exactly the elements
+    /// their strides reach for `m x k` and `k x n` (so `a.data.len() ==
+    /// (m-1) rs + (k-1) cs + 1`, and likewise `b`), and `m, k, n >= 1`;
+    /// `c.len() == m n`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn gemm(m: usize, k: usize, n: usize, a: Strided<f32>, b: Strided<f32>, c: &mut [f32], panel: &mut [[f32; 32]]) {
+        assert!(m >= 1 && k >= 1 && n >= 1 && c.len() == m * n && panel.len() >= KC);
+        assert!(a.data.len() > (m - 1) * a.rs + (k - 1) * a.cs && b.data.len() > (k - 1) * b.rs + (n - 1) * b.cs);
+        let mut j0 = 0;
+        while j0 < n {
+            let nr = n - j0;
+            // SAFETY: as for this function; j0 < n.
+            unsafe {
+                if nr > 16 {
+                    block::<2>(m, k, n, a, b, c, panel, j0, nr.min(32));
+                    j0 += 32;
+                } else {
+                    block::<1>(m, k, n, a, b, c, panel, j0, nr);
+                    j0 += 16;
+                }
+            }
+        }
+    }
+
+    /// Columns `j0..j0 + nr` of C (`nr <= 16 NV`, and `> 16 (NV - 1)`).
+    ///
+    /// # Safety
+    /// As for `gemm`, and `j0 + nr <= n`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn block<const NV: usize>(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: Strided<f32>,
+        b: Strided<f32>,
+        c: &mut [f32],
+        panel: &mut [[f32; 32]],
+        j0: usize,
+        nr: usize,
+    ) {
+        let masks: [__mmask16; NV] = std::array::from_fn(|v| mask(nr - 16 * v));
+        let (ap, bp0, cp) = (a.data.as_ptr(), b.data.as_ptr(), c.as_mut_ptr());
+        // Gather indices: lane j of a row of op(B) is b.cs * j further on.
+        let gather_ok = b.cs.checked_mul(31).is_some_and(|x| x <= i32::MAX as usize);
+        let lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let idx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32(b.cs as i32));
+        for p0 in (0..k).step_by(KC) {
+            let kc = KC.min(k - p0);
+            // Row p of this panel of op(B) at bp + p * bs.
+            let (bp, bs) = if b.cs == 1 {
+                (unsafe { bp0.add(p0 * b.rs + j0) }, b.rs)
+            } else {
+                for (p, row) in panel[..kc].iter_mut().enumerate() {
+                    for v in 0..NV {
+                        let off = (p0 + p) * b.rs + (j0 + 16 * v) * b.cs;
+                        let x = if gather_ok {
+                            // SAFETY: the unmasked lanes j (< nr - 16 v) read
+                            // op(B)[p0 + p, j0 + 16 v + j], inside `b`.
+                            unsafe { _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), masks[v], idx, bp0.add(off)) }
+                        } else {
+                            let mut x = [0.0; 16];
+                            for (j, x) in x.iter_mut().enumerate().take(nr - 16 * v) {
+                                *x = b.data[off + j * b.cs];
+                            }
+                            // SAFETY: reads the 16 floats of `x`.
+                            unsafe { _mm512_loadu_ps(x.as_ptr()) }
+                        };
+                        // SAFETY: lanes 16 v .. 16 v + 16 of a row of 32.
+                        unsafe { _mm512_storeu_ps(row[16 * v..].as_mut_ptr(), x) };
+                    }
+                }
+                (panel.as_ptr() as *const f32, 32)
+            };
+            for i0 in (0..m).step_by(MR) {
+                let mr = MR.min(m - i0);
+                // Row r of the tile in `a`, at column p0 (rows past the last repeat it).
+                let rows: [*const f32; MR] = std::array::from_fn(|r| unsafe { ap.add((i0 + r.min(mr - 1)) * a.rs + p0 * a.cs) });
+                // The sums so far: zero, or what the previous panels of k left in C.
+                let mut acc = [[_mm512_setzero_ps(); NV]; MR];
+                if p0 > 0 {
+                    for (r, acc_r) in acc[..mr].iter_mut().enumerate() {
+                        for v in 0..NV {
+                            // SAFETY: the unmasked lanes are C[i0 + r, j0 + 16 v ..][..nr - 16 v].
+                            acc_r[v] = unsafe { _mm512_maskz_loadu_ps(masks[v], cp.add((i0 + r) * n + j0 + 16 * v)) };
+                        }
+                    }
+                }
+                for p in 0..kc {
+                    // SAFETY: p < kc rows of the panel of op(B) (masked
+                    // lanes in place, all 32 in the stack panel), and
+                    // op(A)[i0 + r, p0 + p] for rows r < m.
+                    unsafe {
+                        let bv: [__m512; NV] = std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], bp.add(p * bs + 16 * v)));
+                        for (acc_r, row) in acc.iter_mut().zip(&rows) {
+                            let av = _mm512_set1_ps(*row.add(p * a.cs));
+                            for v in 0..NV {
+                                acc_r[v] = _mm512_fmadd_ps(av, bv[v], acc_r[v]);
+                            }
+                        }
+                    }
+                }
+                for (r, acc_r) in acc[..mr].iter().enumerate() {
+                    for v in 0..NV {
+                        // SAFETY: the unmasked lanes are C[i0 + r, j0 + 16 v ..][..nr - 16 v].
+                        unsafe { _mm512_mask_storeu_ps(cp.add((i0 + r) * n + j0 + 16 * v), masks[v], acc_r[v]) };
+                    }
+                }
             }
         }
     }
