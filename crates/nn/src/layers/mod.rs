@@ -27,14 +27,16 @@ pub use upsample::UpSampling2d;
 use rand::rngs::StdRng;
 use recon_autograd::{Grads, ParamVars, Tape, Var};
 use recon_tensor::{Backend, Result, Tensor};
+use smallvec::SmallVec;
 
 use crate::params::{ParamId, Params};
 
 pub struct Ctx<'t, B: Backend> {
     pub tape: &'t Tape<B>,
     params: ParamVars<'t, B>,
-    /// Terms layers add to the loss (e.g. an L1 activity penalty).
-    pub penalties: Vec<Var<'t, B>>,
+    /// Terms layers add to the loss (e.g. an L1 activity penalty); inline
+    /// for up to 4, so a step with penalties allocates nothing either.
+    pub penalties: SmallVec<[Var<'t, B>; 4]>,
     /// Noise source for the step (denoising input noise, VAE sampling).
     pub rng: StdRng,
 }
@@ -43,7 +45,7 @@ impl<'t, B: Backend> Ctx<'t, B> {
     /// Puts every parameter on the tape (as a constant on a no-grad tape).
     /// Allocates nothing: see `ParamVars`.
     pub fn new(tape: &'t Tape<B>, params: &'t Params<B>, rng: StdRng) -> Self {
-        Ctx { tape, params: tape.params(params.tensors()), penalties: Vec::new(), rng }
+        Ctx { tape, params: tape.params(params.tensors()), penalties: SmallVec::new(), rng }
     }
     /// The parameter's variable on the tape (a new handle on the parameter's
     /// tensor each call: no copy, no allocation).
