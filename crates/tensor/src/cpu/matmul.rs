@@ -36,9 +36,9 @@ fn strides(trans: bool, stored_cols: usize) -> (isize, isize) {
 /// it is also the faster kernel there: measured in
 /// `benches/results/small-gemm.md`, 1.04-2.25x `matrixmultiply`'s speed on
 /// every product of the ae and VAE dense steps at batch 32, still 1.25x at
-/// 64^3, about even from 80^3. 2^16 takes in
-/// every product of the VAE 29-64-12-64-29's step (the largest, 32x29x64, is
-/// 59,392) and leaves the larger ones to `matrixmultiply`. (On a CPU without
+/// 64^3, about even from 80^3. 2^16 takes in every product of the VAE
+/// 29-64-12-64-29's step (the largest, 32x29x64, is 59,392) and leaves the
+/// larger ones to `matrixmultiply`. (On a CPU without
 /// AVX-512 the small kernel's AVX2 path is up to 2x slower than
 /// `matrixmultiply` at these sizes: the price of an allocation-free step.)
 pub const SMALL_MAX_FLOPS: usize = 1 << 16;

@@ -48,17 +48,16 @@
 //! Summation order: every `C[i, j]` is `((0 + t_0) + t_1) + ... + t_{k-1}`
 //! with `t_p = op(A)[i, p] op(B)[p, j]`, in order of `p`, whatever the tile
 //! and the strides (each `+` fused with its product on the AVX2 and AVX-512
-//! paths). So the
-//! result does not depend on threads, and the same product on the same CPU
-//! always gives the same bits.
+//! paths). So the result does not depend on threads, and the same product
+//! on the same CPU always gives the same bits.
 //!
 //! Speed (`benches/results/small-gemm.md`, `f32`, on this project's
 //! AVX-512 machine): on the products of a dense step at batch 32 the
 //! AVX-512 path takes 0.45-0.95x `matrixmultiply`'s time (29-12-29 ae:
 //! 0.3-0.4 us against 0.6-0.75 us; VAE 29-64-12-64-29: 0.5-1.5 us against
-//! 0.6-2.1 us), is still ahead at 64^3 (0.8x) and about even from 80^3. `matrixmultiply` mallocs and
-//! packs both operands on every call, which at these sizes costs more than
-//! the arithmetic. The portable AVX2 path, for CPUs without AVX-512, was
+//! 0.6-2.1 us), is still ahead at 64^3 (0.8x) and about even from 80^3.
+//! `matrixmultiply` mallocs and packs both operands on every call, which at
+//! these sizes costs more than the arithmetic. The portable AVX2 path, for CPUs without AVX-512, was
 //! measured 1.1-2x slower than `matrixmultiply` at the same sizes (before
 //! its panel moved to thread-local storage).
 //!
