@@ -7,7 +7,7 @@
 //! The first byte of each input picks options or the reader, as in
 //! `fuzz/fuzz_targets/csv.rs` and `idx.rs`; keep the two in step.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use recon_data::open::sniff;
 use recon_data::{
@@ -15,16 +15,9 @@ use recon_data::{
     CsvOptions,
 };
 
-/// The inputs of one target, sorted; a folder's README is not one.
-fn inputs(target: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/fuzz").join(target);
-    // A target that never crashed has no folder (git keeps no empty ones).
-    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
-    let mut files: Vec<PathBuf> =
-        entries.map(|e| e.unwrap().path()).filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "md")).collect();
-    files.sort();
-    files
-}
+#[path = "../../../tests/common/fuzz_inputs.rs"]
+mod fuzz_inputs;
+use fuzz_inputs::inputs;
 
 /// `fuzz_targets/csv.rs`'s options for a pick byte and the file after it.
 fn csv_options(pick: u8, file: &[u8]) -> CsvOptions {

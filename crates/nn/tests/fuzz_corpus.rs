@@ -5,21 +5,14 @@
 //! as that target does, each configuration through `ModelConfig::from_json`. Every one must come back as `Ok` or `Err`,
 //! never a panic, an abort or an allocation sized by the file's claims.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use recon_nn::{checkpoint, saved, ModelConfig};
 use recon_tensor::Cpu32;
 
-/// The inputs of one target, sorted; a folder's README is not one.
-fn inputs(target: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/fuzz").join(target);
-    // A target that never crashed has no folder (git keeps no empty ones).
-    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
-    let mut files: Vec<PathBuf> =
-        entries.map(|e| e.unwrap().path()).filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "md")).collect();
-    files.sort();
-    files
-}
+#[path = "../../../tests/common/fuzz_inputs.rs"]
+mod fuzz_inputs;
+use fuzz_inputs::inputs;
 
 #[test]
 fn checkpoints_that_crashed_the_fuzzer_are_errors_or_models() {
