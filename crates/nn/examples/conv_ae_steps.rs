@@ -2,9 +2,11 @@
 //! convolution path (`valgrind --tool=callgrind`, `perf`) and timing a step
 //! without the data loading of the full training benchmark.
 //!
-//! Run: `cargo run --release -p recon-nn --example conv_ae_steps [-- STEPS [--ops]]`
+//! Run: `cargo run --release -p recon-nn --example conv_ae_steps [-- STEPS [--ops] [--score]]`
 //! Prints the median milliseconds per step and the final loss (the loss pins
 //! the numerics: a change that should not alter results must not move it).
+//! With `--score`, it scores one image STEPS x 100 times instead (the batch-1
+//! scoring path) and prints the median microseconds per call and the score.
 //! With `--ops`, the backend is wrapped in `Timed`, which adds up the wall
 //! time of every backend call by method and shape, and prints where a step's
 //! time goes.
@@ -15,6 +17,7 @@ use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use recon_nn::score::ErrorMetric;
 use recon_nn::train::{fit, FitConfig, Silent};
 use recon_nn::{Autoencoder, Kind, ModelConfig, Optimizer, OptimizerConfig};
 use recon_tensor::{Backend, Binary, Cpu32, Matmul, Reduce, Result, Tensor, Unary, Update, Window2d};
@@ -134,6 +137,27 @@ impl Backend for Timed {
     }
 }
 
+/// Scores one image `calls` times, in 5 timed runs; returns the median
+/// microseconds per call and the score.
+fn score_one<B: Backend>(backend: &B, calls: usize) -> (f64, f64) {
+    let mut rng = StdRng::seed_from_u64(7);
+    let x = Tensor::rand_uniform(backend, &[1, 784], 0.0, 1.0, &mut rng).unwrap();
+    let cfg = ModelConfig::preset(Kind::ConvAe, &[1, 28, 28]).unwrap();
+    let model = Autoencoder::new(cfg, backend, 1).unwrap();
+    let mut score = 0.0;
+    let mut times: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..calls / 5 {
+                score = model.score(&x, ErrorMetric::Mse).unwrap()[0];
+            }
+            t.elapsed().as_secs_f64() / (calls / 5) as f64 * 1e6
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    (times[2], score)
+}
+
 /// Trains for 3 epochs of `steps` batches; returns the median ms per step and the last loss.
 fn run<B: Backend>(backend: &B, steps: usize) -> (f64, f64) {
     // Images in [0, 1] with MNIST's shape; the values do not change the work done.
@@ -157,18 +181,30 @@ fn run<B: Backend>(backend: &B, steps: usize) -> (f64, f64) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let steps: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let score = args.iter().any(|a| a == "--score");
     if args.iter().any(|a| a == "--ops") {
-        let (ms, loss) = run(&Timed::default(), steps);
-        println!("conv-ae batch 32 (timed backend): {ms:.2} ms/step, last loss {loss:.9}");
+        let calls = if score { 100 * steps } else { 3 * steps };
+        if score {
+            let (us, s) = score_one(&Timed::default(), calls);
+            println!("conv-ae batch 1 scoring (timed backend): {us:.2} us/call, score {s:.9}");
+        } else {
+            let (ms, loss) = run(&Timed::default(), steps);
+            println!("conv-ae batch 32 (timed backend): {ms:.2} ms/step, last loss {loss:.9}");
+        }
         let mut rows: Vec<(String, (usize, f64))> = TIMES.lock().unwrap().take().unwrap_or_default().into_iter().collect();
         rows.sort_by(|a, b| b.1 .1.total_cmp(&a.1 .1));
         let total: f64 = rows.iter().map(|r| r.1 .1).sum();
-        let per_step = 1e3 / (3 * steps) as f64;
-        println!("{:>9} {:>6} {:>7}  op", "ms/step", "share", "calls");
-        for (label, (calls, s)) in rows.iter().take(40) {
-            println!("{:>9.3} {:>5.1}% {:>7}  {label}", s * per_step, 100.0 * s / total, calls);
+        let (unit, per_call) = if score { ("us/call", 1e6 / calls as f64) } else { ("ms/step", 1e3 / calls as f64) };
+        println!("{unit:>9} {:>6} {:>7}  op", "share", "calls");
+        for (label, (n, s)) in rows.iter().take(40) {
+            println!("{:>9.3} {:>5.1}% {n:>7}  {label}", s * per_call, 100.0 * s / total);
         }
-        println!("{:>9.3} in backend calls per step", total * per_step);
+        println!("{:>9.3} {unit} in backend calls", total * per_call);
+        return;
+    }
+    if score {
+        let (us, s) = score_one(&Cpu32::new(), 100 * steps);
+        println!("conv-ae batch 1 scoring: {us:.2} us/call (median of 5 runs of {} calls), score {s:.9}", 100 * steps);
         return;
     }
     let (ms, loss) = run(&Cpu32::new(), steps);

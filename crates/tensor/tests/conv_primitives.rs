@@ -6,15 +6,18 @@
 //! broadcasts and reductions), which is what a backend without its own
 //! kernels (CUDA today) runs. Random shapes, odd sizes, 1 x 1 to 4 x 4
 //! kernels, strides 1 to 3, both paddings, one to three output channels
-//! (one channel takes the single-row path); then the conv autoencoder's own
-//! shapes, large enough for the parallel paths.
+//! (one channel takes the single-row path), in `f64` and in `f32` (whose
+//! stride-1 forward runs on `padded.rs`'s implicit im2col where the CPU has
+//! AVX-512); then the conv autoencoder's own shapes, large enough for the
+//! parallel paths.
 
 mod naive;
 
 use naive::*;
 use proptest::prelude::*;
+use rand::rngs::StdRng;
 use recon_tensor::cpu::buffer::Buffer;
-use recon_tensor::{Backend, Binary, Cpu64, Matmul, Padding, Reduce, Result, Tensor, Unary, Window2d};
+use recon_tensor::{Backend, Binary, Cpu32, Cpu64, Element, Matmul, Padding, Reduce, Result, Tensor, Unary, Window2d};
 
 /// `Cpu64` with only the required methods: convolution, upsampling and the
 /// relu gradient come from the trait's composed defaults.
@@ -120,18 +123,29 @@ fn case() -> impl Strategy<Value = Case> {
     )
 }
 
-fn tensor<B: Backend<Elem = f64>>(b: &B, v: &[f64], shape: &[usize]) -> Tensor<B> {
-    Tensor::from_vec(b, v.to_vec(), shape).unwrap()
+fn tensor<B: Backend>(b: &B, v: &[f64], shape: &[usize]) -> Tensor<B> {
+    Tensor::from_vec(b, v.iter().map(|&v| B::Elem::from_f64(v)).collect(), shape).unwrap()
+}
+
+/// `len` uniform values in `[-1, 1)`, rounded to `E` (so the naive loops in
+/// `f64` see exactly what the backend sees).
+fn values<E: Element>(r: &mut StdRng, len: usize) -> Vec<f64> {
+    uniform(r, len, -1.0, 1.0).into_iter().map(|v| E::from_f64(v).to_f64()).collect()
+}
+
+/// The values of `t`, in `f64`.
+fn f64s<B: Backend>(t: &Tensor<B>) -> Vec<f64> {
+    t.to_vec().unwrap().into_iter().map(Element::to_f64).collect()
 }
 
 /// Forward (with and without bias), input gradient and weight gradient of
-/// `case` on backend `b`, each against the naive loops.
-fn check_conv<B: Backend<Elem = f64>>(b: &B, case: &Case, seed: u64, tol: f64) {
+/// `case` on backend `b`, each against the naive loops in `f64`.
+fn check_conv<B: Backend>(b: &B, case: &Case, seed: u64, tol: f64) {
     let mut r = rng(seed);
     let (xs, ws) = (case.x_shape(), case.w_shape());
-    let x = uniform(&mut r, numel(&xs), -1.0, 1.0);
-    let w = uniform(&mut r, numel(&ws), -1.0, 1.0);
-    let bias = uniform(&mut r, case.oc, -1.0, 1.0);
+    let x = values::<B::Elem>(&mut r, numel(&xs));
+    let w = values::<B::Elem>(&mut r, numel(&ws));
+    let bias = values::<B::Elem>(&mut r, case.oc);
     let (tx, tw, tb) = (tensor(b, &x, &xs), tensor(b, &w, &ws), tensor(b, &bias, &[case.oc]));
     let win = tx.conv2d_window(&tw, case.stride, case.padding()).unwrap();
     let what = format!("{} {case:?}", b.name());
@@ -139,22 +153,22 @@ fn check_conv<B: Backend<Elem = f64>>(b: &B, case: &Case, seed: u64, tol: f64) {
     let (want, ys, scale) = conv2d(&x, &xs, &w, &ws, case.stride, case.same);
     let got = tx.conv2d_in(&tw, None, &win).unwrap();
     assert_eq!(got.shape(), &ys[..], "{what}");
-    assert_close_scaled(&got.to_vec().unwrap(), &want, &scale, tol, &format!("conv2d {what}"));
+    assert_close_scaled(&f64s(&got), &want, &scale, tol, &format!("conv2d {what}"));
     let plus_bias: Vec<f64> = want.iter().enumerate().map(|(i, v)| v + bias[(i / (ys[2] * ys[3])) % case.oc]).collect();
     let got = tx.conv2d_in(&tw, Some(&tb), &win).unwrap();
-    assert_close_scaled(&got.to_vec().unwrap(), &plus_bias, &scale, tol, &format!("conv2d + bias {what}"));
+    assert_close_scaled(&f64s(&got), &plus_bias, &scale, tol, &format!("conv2d + bias {what}"));
 
-    let g = uniform(&mut r, numel(&ys), -1.0, 1.0);
+    let g = values::<B::Elem>(&mut r, numel(&ys));
     let tg = tensor(b, &g, &ys);
     let (want, scale) = conv2d_backward_input(&g, &w, &ws, &xs, case.stride, case.same);
     let got = tg.conv2d_backward_input(&tw, &win).unwrap();
     assert_eq!(got.shape(), &xs[..], "{what}");
-    assert_close_scaled(&got.to_vec().unwrap(), &want, &scale, tol, &format!("conv2d_backward_input {what}"));
+    assert_close_scaled(&f64s(&got), &want, &scale, tol, &format!("conv2d_backward_input {what}"));
 
     let (want, scale) = conv2d_backward_weight(&x, &xs, &g, &ws, case.stride, case.same);
     let got = tx.conv2d_backward_weight(&tg, &win).unwrap();
     assert_eq!(got.shape(), &[case.oc, case.c * case.kh * case.kw][..], "{what}");
-    assert_close_scaled(&got.to_vec().unwrap(), &want, &scale, tol, &format!("conv2d_backward_weight {what}"));
+    assert_close_scaled(&f64s(&got), &want, &scale, tol, &format!("conv2d_backward_weight {what}"));
 }
 
 fn check_upsample_and_relu<B: Backend<Elem = f64>>(b: &B, shape: &[usize], factor: usize, seed: u64) {
@@ -184,6 +198,9 @@ proptest! {
     fn conv_primitives_match_naive(case in case(), seed in any::<u64>()) {
         check_conv(&Cpu64::new(), &case, seed, 1e-12);
         check_conv(&Composed::default(), &case, seed, 1e-12);
+        // f32 takes other kernels where the CPU has AVX-512 (`padded.rs`'s
+        // implicit im2col for every stride-1 forward, small_gemm's 1-row tile).
+        check_conv(&Cpu32::new(), &case, seed, 1e-5);
     }
 
     #[test]
@@ -200,6 +217,7 @@ fn conv_autoencoder_shapes() {
     for (i, (c, hw, oc, same)) in [(1, 28, 16, true), (16, 14, 8, true), (8, 16, 16, false), (16, 28, 1, true)].into_iter().enumerate() {
         let case = Case { n: 32, c, h: hw, w: hw, kh: 3, kw: 3, stride: 1, same, oc };
         check_conv(&Cpu64::new(), &case, 40 + i as u64, 1e-12);
+        check_conv(&Cpu32::new(), &case, 40 + i as u64, 1e-5);
     }
     // A stride-2 case takes the col2im path of the input gradient in parallel.
     let case = Case { n: 32, c: 8, h: 14, w: 14, kh: 3, kw: 3, stride: 2, same: true, oc: 8 };

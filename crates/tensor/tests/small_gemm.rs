@@ -89,6 +89,13 @@ proptest! {
     fn shapes_near_the_threshold(m in 16usize..40, k in 16usize..150, n in 16usize..40, seed in any::<u64>()) {
         check_all::<f32>(m, k, n, seed, TOL32);
     }
+
+    /// One row (a single output channel, or one sample): the AVX-512 path's
+    /// 1 x 128 tile, over several blocks of columns and panels of k.
+    #[test]
+    fn one_row(k in 1usize..150, n in 1usize..400, seed in any::<u64>()) {
+        check_all::<f32>(1, k, n, seed, TOL32);
+    }
 }
 
 #[test]

@@ -21,17 +21,21 @@
 //! `col2im` disappears. Other strides compute `W^T g_n` and fold it with
 //! `col2im`, still per item in cache.
 //!
-//! A stride-1 convolution to a single output channel needs no im2col matrix
-//! at all (`single_channel.rs`), and any product with one output row skips
-//! matrixmultiply for `rows.rs`.
+//! A stride-1 convolution needs no im2col matrix at all (`padded.rs`): on
+//! the AVX-512 path for any number of output channels, elsewhere for one.
+//! The remaining products take `small_gemm`'s AVX-512 path when `B`'s rows
+//! are contiguous (it reads them in place; `matrixmultiply` packs them
+//! first, which at batch 1 cost as much as the arithmetic), and any product
+//! with one output row skips matrixmultiply for `rows.rs`.
 
 use rayon::prelude::*;
 
 use super::buffer::Buffer;
-use super::matmul::PAR_MIN_FLOPS;
+use super::matmul::{SmallPath, PAR_MIN_FLOPS};
+use super::padded::{self, Grid};
 use super::reduce::reduce;
 use super::rows::{dots, weighted_sum};
-use super::single_channel::{self, Grid};
+use super::small_gemm::{self, Strided};
 use super::window::{col2im_item, im2col_item};
 use crate::backend::Reduce;
 use crate::element::Element;
@@ -82,6 +86,10 @@ fn gemm<E: Element>(m: usize, k: usize, n: usize, a: Mat<E>, b: Mat<E>, c: &mut 
         }
         return;
     }
+    if b.cs == 1 && SmallPath::best::<E>() == SmallPath::Avx512 {
+        let (a, b) = (Strided { data: a.data, rs: a.rs, cs: a.cs }, Strided { data: b.data, rs: b.rs, cs: b.cs });
+        return small_gemm::gemm_on(SmallPath::Avx512, m, k, n, a, b, c);
+    }
     // SAFETY: the assert above keeps every element gemm reads inside `a` and
     // `b` and every element it writes inside `c`; `c` is a `&mut` borrow, so
     // it aliases neither input.
@@ -122,15 +130,6 @@ fn columns<'a, E: Element>(x: &'a [E], w: &Window2d, scratch: &'a mut [E]) -> &'
     }
 }
 
-/// The scratch buffer of a group of items: its length, and whether it starts
-/// zeroed (for kernels that write only part of it, item after item, and rely
-/// on the rest staying zero) or with whatever a recycled buffer held.
-#[derive(Clone, Copy)]
-enum Scratch {
-    Stale(usize),
-    Zeroed(usize),
-}
-
 /// Runs `f(scratch, n, out_n)` on each batch item's `item_len`-long slice
 /// `out_n` of `out`, in parallel when the job is at least `PAR_MIN_FLOPS`
 /// multiply-adds. Items are split into fixed groups, a few per thread, and
@@ -138,7 +137,7 @@ enum Scratch {
 fn per_item<E: Element>(
     out: &mut [E],
     item_len: usize,
-    scratch: Scratch,
+    scratch_len: usize,
     madds: usize,
     f: impl Fn(&mut [E], usize, &mut [E]) + Sync + Send,
 ) {
@@ -147,10 +146,7 @@ fn per_item<E: Element>(
     }
     let batch = out.len() / item_len;
     let group = |g: usize, per: usize, out: &mut [E]| {
-        let mut scratch = match scratch {
-            Scratch::Stale(len) => Buffer::for_overwrite(len),
-            Scratch::Zeroed(len) => Buffer::zeroed(len),
-        };
+        let mut scratch = Buffer::for_overwrite(scratch_len); // each `f` writes what it reads
         for (k, o) in out.chunks_mut(item_len).enumerate() {
             f(&mut scratch, g * per + k, o);
         }
@@ -179,14 +175,13 @@ pub fn conv2d<E: Element>(x: &[E], weight: &[E], bias: Option<&[E]>, w: &Window2
     let (plen, olen) = (w.patch_len(), w.out_len());
     let in_len = w.channels * w.height * w.width;
     let mut y = Buffer::for_overwrite(w.batch * oc * olen); // gemm writes every element
-    if let Some(grid) = Grid::of(w).filter(|_| oc == 1) {
-        let b = bias.map(|b| b[0]);
-        per_item(&mut y, olen, Scratch::Zeroed(grid.scratch_len(w)), w.batch * plen * olen, |scratch, n, y| {
-            single_channel::forward(&x[n * in_len..(n + 1) * in_len], weight, b, w, &grid, scratch, y);
+    if let Some(grid) = Grid::of(w).filter(|_| Grid::forward_takes::<E>(oc)) {
+        per_item(&mut y, oc * olen, grid.scratch_len(w, oc), w.batch * oc * plen * olen, |scratch, n, y| {
+            padded::forward(&x[n * in_len..(n + 1) * in_len], weight, bias, w, &grid, oc, scratch, y);
         });
         return y;
     }
-    per_item(&mut y, oc * olen, Scratch::Stale(scratch_len(w)), w.batch * oc * plen * olen, |scratch, n, y| {
+    per_item(&mut y, oc * olen, scratch_len(w), w.batch * oc * plen * olen, |scratch, n, y| {
         let cols = columns(&x[n * in_len..(n + 1) * in_len], w, scratch);
         gemm(oc, plen, olen, Mat::rows(weight, plen), Mat::rows(cols, olen), y);
         if let Some(b) = bias {
@@ -251,7 +246,7 @@ pub fn conv2d_backward_input<E: Element>(g: &[E], weight: &[E], w: &Window2d, oc
     let (plen, olen) = (w.patch_len(), w.out_len());
     let in_len = w.channels * w.height * w.width;
     let mut dx = Buffer::zeroed(w.batch * in_len); // col2im_item adds into it
-    per_item(&mut dx, in_len, Scratch::Stale(plen * olen), w.batch * oc * plen * olen, |dcols, n, dx| {
+    per_item(&mut dx, in_len, plen * olen, w.batch * oc * plen * olen, |dcols, n, dx| {
         let g = &g[n * oc * olen..(n + 1) * oc * olen];
         gemm(plen, oc, olen, Mat::transposed(weight, plen), Mat::rows(g, olen), dcols);
         col2im_item(dcols, w, dx);
@@ -266,12 +261,12 @@ pub fn conv2d_backward_weight<E: Element>(x: &[E], g: &[E], w: &Window2d, oc: us
     let in_len = w.channels * w.height * w.width;
     let mut per_n = Buffer::for_overwrite(w.batch * oc * plen); // gemm writes every element
     if let Some(grid) = Grid::of(w).filter(|_| oc == 1) {
-        per_item(&mut per_n, plen, Scratch::Zeroed(grid.scratch_len(w)), w.batch * plen * olen, |scratch, n, dw| {
-            single_channel::weight_grad(&x[n * in_len..(n + 1) * in_len], &g[n * olen..(n + 1) * olen], w, &grid, scratch, dw);
+        per_item(&mut per_n, plen, grid.scratch_len(w, 1), w.batch * plen * olen, |scratch, n, dw| {
+            padded::weight_grad(&x[n * in_len..(n + 1) * in_len], &g[n * olen..(n + 1) * olen], w, &grid, scratch, dw);
         });
         return if w.batch == 1 { per_n } else { reduce(Reduce::Sum, &per_n, 1, w.batch, plen) };
     }
-    per_item(&mut per_n, oc * plen, Scratch::Stale(scratch_len(w)), w.batch * oc * plen * olen, |scratch, n, dw| {
+    per_item(&mut per_n, oc * plen, scratch_len(w), w.batch * oc * plen * olen, |scratch, n, dw| {
         let cols = columns(&x[n * in_len..(n + 1) * in_len], w, scratch);
         let g = &g[n * oc * olen..(n + 1) * oc * olen];
         gemm(oc, olen, plen, Mat::rows(g, olen), Mat::transposed(cols, olen), dw);

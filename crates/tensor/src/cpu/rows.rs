@@ -1,6 +1,6 @@
 //! Products of a single row of weights with a matrix given as contiguous
 //! rows: the GEMMs of a convolution with one output channel (`conv.rs`,
-//! `single_channel.rs`). matrixmultiply would pack the matrix and compute
+//! `padded.rs`). matrixmultiply would pack the matrix and compute
 //! 8-row tiles of which 7 rows are padding; these loops read the rows in
 //! place and vectorise.
 //!

@@ -167,11 +167,45 @@ pub fn gemm_on<E: Element>(path: Path, m: usize, k: usize, n: usize, a: Strided<
             let c: &mut [f32] = bytemuck::cast_slice_mut(c);
             // SAFETY: the CPU has AVX-512F (`available`, asserted above);
             // the operands are sliced to their extent above.
-            with_panel(|panel| unsafe { avx512::gemm(m, k, n, f32s(a), f32s(b), c, panel) })
+            with_panel(|panel| unsafe { avx512::gemm(m, k, n, f32s(a), avx512::RowsOf::Strided(f32s(b)), c, panel) })
         }
         #[cfg(not(target_arch = "x86_64"))]
         _ => unreachable!(),
     }
+}
+
+/// Whether `gemm_rows` can run for `E` on this CPU: `f32` with AVX-512.
+pub fn gemm_rows_available<E: Element>() -> bool {
+    Path::Avx512.available::<E>()
+}
+
+/// `c (m x n, row-major) = op(A) B`, where row `p` of `B` is `b[starts[p]..][..n]`:
+/// rows at arbitrary offsets, such as the im2col matrix of a convolution
+/// read in place from padded planes (`padded.rs`). AVX-512 path only;
+/// returns `false`, doing nothing, when it is not available
+/// (`gemm_rows_available`). Panics if a row runs past `b`.
+pub fn gemm_rows<E: Element>(m: usize, k: usize, n: usize, a: Strided<E>, b: &[E], starts: &[usize], c: &mut [E]) -> bool {
+    if !gemm_rows_available::<E>() {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        assert!(starts.len() == k && starts.iter().all(|&s| s + n <= b.len()), "gemm_rows: a row runs past b");
+        let c = &mut c[..m * n];
+        if k == 0 {
+            c.fill(E::ZERO); // an empty sum
+            return true;
+        }
+        if m == 0 || n == 0 {
+            return true;
+        }
+        let a = Strided { data: bytemuck::cast_slice::<E, f32>(&a.data[..(m - 1) * a.rs + (k - 1) * a.cs + 1]), rs: a.rs, cs: a.cs };
+        let rows = avx512::RowsOf::Offsets { data: bytemuck::cast_slice(b), starts };
+        // SAFETY: the CPU has AVX-512F and `E` is `f32` (checked above); the
+        // operands are sliced to their extent, every row of B checked.
+        with_panel(|panel| unsafe { avx512::gemm(m, k, n, a, rows, bytemuck::cast_slice_mut(c), panel) });
+    }
+    true
 }
 
 /// The portable loop compiled for AVX2 and FMA: 8 `f32` per register, so
@@ -280,87 +314,99 @@ mod avx512 {
 
     use super::{Strided, KC};
 
-    const MR: usize = 8;
+    /// Where each row of `op(B)` is: `Strided` as everywhere else, or rows
+    /// that are contiguous but start at arbitrary offsets (`op(B)[p, j] =
+    /// data[starts[p] + j]`), the implicit im2col matrix of a convolution.
+    #[derive(Clone, Copy)]
+    pub(super) enum RowsOf<'a> {
+        Strided(Strided<'a, f32>),
+        Offsets { data: &'a [f32], starts: &'a [usize] },
+    }
 
-    /// The lanes below `count` (of 16) set.
+    /// The lanes below `count` (of 16) set; none when `count` is 0.
     fn mask(count: usize) -> __mmask16 {
         ((1u32 << count.min(16)) - 1) as __mmask16
     }
 
     /// # Safety
-    /// The CPU must have AVX-512F; `a` and `b` hold exactly the elements
-    /// their strides reach for `m x k` and `k x n` (so `a.data.len() ==
-    /// (m-1) rs + (k-1) cs + 1`, and likewise `b`), and `m, k, n >= 1`;
-    /// `c.len() == m n`.
+    /// The CPU must have AVX-512F; `m, k, n >= 1`; `c.len() == m n`; `a`
+    /// holds exactly the elements its strides reach for `m x k` (`a.data.len()
+    /// == (m-1) rs + (k-1) cs + 1`), and likewise a `Strided` `b` for `k x n`;
+    /// `Offsets` has `k` starts, each with `n` values after it.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn gemm(m: usize, k: usize, n: usize, a: Strided<f32>, b: Strided<f32>, c: &mut [f32], panel: &mut [[f32; 32]]) {
+    pub(super) unsafe fn gemm(m: usize, k: usize, n: usize, a: Strided<f32>, b: RowsOf, c: &mut [f32], panel: &mut [[f32; 32]]) {
         assert!(m >= 1 && k >= 1 && n >= 1 && c.len() == m * n && panel.len() >= KC);
-        assert!(a.data.len() > (m - 1) * a.rs + (k - 1) * a.cs && b.data.len() > (k - 1) * b.rs + (n - 1) * b.cs);
+        assert!(a.data.len() > (m - 1) * a.rs + (k - 1) * a.cs);
+        let contiguous = match b {
+            RowsOf::Strided(b) => {
+                assert!(b.data.len() > (k - 1) * b.rs + (n - 1) * b.cs);
+                b.cs == 1
+            }
+            RowsOf::Offsets { data, starts } => {
+                assert!(starts.len() == k && starts.iter().all(|&s| s + n <= data.len()));
+                true
+            }
+        };
         let mut j0 = 0;
         while j0 < n {
             let nr = n - j0;
             // SAFETY: as for this function; j0 < n.
             unsafe {
-                if nr > 16 {
-                    block::<2>(m, k, n, a, b, c, panel, j0, nr.min(32));
+                if m == 1 && contiguous {
+                    // One row: a tile of 1 x 128 (eight independent sums in
+                    // flight, as the 8 x 32 tile has sixteen), not an 8-row
+                    // tile of which 7 rows would repeat the first.
+                    block::<1, 8>(m, k, n, a, b, c, panel, j0, nr.min(128));
+                    j0 += 128;
+                } else if nr > 16 {
+                    block::<8, 2>(m, k, n, a, b, c, panel, j0, nr.min(32));
                     j0 += 32;
                 } else {
-                    block::<1>(m, k, n, a, b, c, panel, j0, nr);
+                    block::<8, 1>(m, k, n, a, b, c, panel, j0, nr);
                     j0 += 16;
                 }
             }
         }
     }
 
-    /// Columns `j0..j0 + nr` of C (`nr <= 16 NV`, and `> 16 (NV - 1)`).
+    /// Columns `j0..j0 + nr` of C (`nr <= 16 NV`), by tiles of `MR` rows.
+    /// A panel gathered from a transposed `b` has room for `NV <= 2`.
     ///
     /// # Safety
     /// As for `gemm`, and `j0 + nr <= n`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn block<const NV: usize>(
+    unsafe fn block<const MR: usize, const NV: usize>(
         m: usize,
         k: usize,
         n: usize,
         a: Strided<f32>,
-        b: Strided<f32>,
+        b: RowsOf,
         c: &mut [f32],
         panel: &mut [[f32; 32]],
         j0: usize,
         nr: usize,
     ) {
-        let masks: [__mmask16; NV] = std::array::from_fn(|v| mask(nr - 16 * v));
-        let (ap, bp0, cp) = (a.data.as_ptr(), b.data.as_ptr(), c.as_mut_ptr());
-        // Gather indices: lane j of a row of op(B) is b.cs * j further on.
-        let gather_ok = b.cs.checked_mul(31).is_some_and(|x| x <= i32::MAX as usize);
-        let lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        let idx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32(b.cs as i32));
+        let masks: [__mmask16; NV] = std::array::from_fn(|v| mask(nr.saturating_sub(16 * v)));
+        let (ap, cp) = (a.data.as_ptr(), c.as_mut_ptr());
         for p0 in (0..k).step_by(KC) {
             let kc = KC.min(k - p0);
-            // Row p of this panel of op(B) at bp + p * bs.
-            let (bp, bs) = if b.cs == 1 {
-                (unsafe { bp0.add(p0 * b.rs + j0) }, b.rs)
-            } else {
-                for (p, row) in panel[..kc].iter_mut().enumerate() {
-                    for v in 0..NV {
-                        let off = (p0 + p) * b.rs + (j0 + 16 * v) * b.cs;
-                        let x = if gather_ok {
-                            // SAFETY: the unmasked lanes j (< nr - 16 v) read
-                            // op(B)[p0 + p, j0 + 16 v + j], inside `b`.
-                            unsafe { _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), masks[v], idx, bp0.add(off)) }
-                        } else {
-                            let mut x = [0.0; 16];
-                            for (j, x) in x.iter_mut().enumerate().take(nr - 16 * v) {
-                                *x = b.data[off + j * b.cs];
-                            }
-                            // SAFETY: reads the 16 floats of `x`.
-                            unsafe { _mm512_loadu_ps(x.as_ptr()) }
-                        };
-                        // SAFETY: lanes 16 v .. 16 v + 16 of a row of 32.
-                        unsafe { _mm512_storeu_ps(row[16 * v..].as_mut_ptr(), x) };
-                    }
+            if let RowsOf::Strided(b) = b {
+                if b.cs != 1 {
+                    assert!(NV <= 2);
+                    // SAFETY: as for this function.
+                    unsafe { gather_panel::<NV>(b, p0, kc, j0, &masks, panel) };
                 }
-                (panel.as_ptr() as *const f32, 32)
+            }
+            let panel_p = panel.as_ptr() as *const f32;
+            // Row p of this panel of op(B), columns j0.. (in place, or gathered).
+            let b_row = |p: usize| -> *const f32 {
+                // SAFETY (of each `add`): row p0 + p < k of op(B), column j0 < n.
+                match b {
+                    RowsOf::Strided(b) if b.cs == 1 => unsafe { b.data.as_ptr().add((p0 + p) * b.rs + j0) },
+                    RowsOf::Strided(_) => unsafe { panel_p.add(p * 32) },
+                    RowsOf::Offsets { data, starts } => unsafe { data.as_ptr().add(starts[p0 + p] + j0) },
+                }
             };
             for i0 in (0..m).step_by(MR) {
                 let mr = MR.min(m - i0);
@@ -377,11 +423,12 @@ mod avx512 {
                     }
                 }
                 for p in 0..kc {
-                    // SAFETY: p < kc rows of the panel of op(B) (masked
-                    // lanes in place, all 32 in the stack panel), and
+                    // SAFETY: the unmasked lanes of row p of the panel of
+                    // op(B) (all 32 in the thread's panel), and
                     // op(A)[i0 + r, p0 + p] for rows r < m.
                     unsafe {
-                        let bv: [__m512; NV] = std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], bp.add(p * bs + 16 * v)));
+                        let bp = b_row(p);
+                        let bv: [__m512; NV] = std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], bp.add(16 * v)));
                         for (acc_r, row) in acc.iter_mut().zip(&rows) {
                             let av = _mm512_set1_ps(*row.add(p * a.cs));
                             for v in 0..NV {
@@ -396,6 +443,44 @@ mod avx512 {
                         unsafe { _mm512_mask_storeu_ps(cp.add((i0 + r) * n + j0 + 16 * v), masks[v], acc_r[v]) };
                     }
                 }
+            }
+        }
+    }
+
+    /// Copies rows `p0..p0 + kc`, columns `j0..` (the unmasked lanes) of a
+    /// transposed `op(B)` into `panel`, one `vgatherdps` per 16 values.
+    ///
+    /// # Safety
+    /// As for `gemm`, with `p0 + kc <= k` and the masks' lanes inside `n`.
+    #[inline(always)]
+    unsafe fn gather_panel<const NV: usize>(
+        b: Strided<f32>,
+        p0: usize,
+        kc: usize,
+        j0: usize,
+        masks: &[__mmask16; NV],
+        panel: &mut [[f32; 32]],
+    ) {
+        // Gather indices: lane j of a row of op(B) is b.cs * j further on.
+        let gather_ok = b.cs.checked_mul(31).is_some_and(|x| x <= i32::MAX as usize);
+        let lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let idx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32(b.cs as i32));
+        for (p, row) in panel[..kc].iter_mut().enumerate() {
+            for v in 0..NV {
+                let off = (p0 + p) * b.rs + (j0 + 16 * v) * b.cs;
+                let x = if gather_ok {
+                    // SAFETY: the unmasked lanes j read op(B)[p0 + p, j0 + 16 v + j], inside `b`.
+                    unsafe { _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), masks[v], idx, b.data.as_ptr().add(off)) }
+                } else {
+                    let mut x = [0.0; 16];
+                    for (j, x) in x.iter_mut().enumerate().take(masks[v].count_ones() as usize) {
+                        *x = b.data[off + j * b.cs];
+                    }
+                    // SAFETY: reads the 16 floats of `x`.
+                    unsafe { _mm512_loadu_ps(x.as_ptr()) }
+                };
+                // SAFETY: lanes 16 v .. 16 v + 16 of a row of 32.
+                unsafe { _mm512_storeu_ps(row[16 * v..].as_mut_ptr(), x) };
             }
         }
     }

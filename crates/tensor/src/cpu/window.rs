@@ -81,11 +81,40 @@ pub fn im2col_item<E: Element>(x: &[E], w: &Window2d, cols: &mut [E]) {
     }
 }
 
+/// `dst.copy_from_slice(src)` for a row of a few dozen values, inline:
+/// `copy_from_slice` calls `memcpy`, whose call and size dispatch cost more
+/// than the copy at these lengths.
+#[inline(always)]
+pub(super) fn copy_row<E: Element>(dst: &mut [E], src: &[E]) {
+    map_row(dst, src, |v| v);
+}
+
+/// `dst[i] = f(src[i])` for a short row, in blocks of 8 (fixed-size, so
+/// each is a few vector instructions, where a loop of unknown length
+/// costs more in its set-up and tail than in its work); a tail of 1 to 7
+/// values is the last 8 done again, overlapping, when the row has 8.
+#[inline(always)]
+pub(super) fn map_row<E: Element>(dst: &mut [E], src: &[E], f: impl Fn(E) -> E) {
+    let n = dst.len();
+    assert_eq!(n, src.len(), "map_row: lengths differ");
+    let block = |d: &mut [E; 8], s: &[E; 8]| *d = s.map(&f);
+    if n < 8 {
+        dst.iter_mut().zip(src).for_each(|(d, &s)| *d = f(s));
+        return;
+    }
+    for (d, s) in dst.as_chunks_mut::<8>().0.iter_mut().zip(src.as_chunks::<8>().0) {
+        block(d, s);
+    }
+    if !n.is_multiple_of(8) {
+        block((&mut dst[n - 8..]).try_into().unwrap(), src[n - 8..].try_into().unwrap());
+    }
+}
+
 /// Zeroes a slice that is usually one or two values long (the padding of a
 /// row), with plain stores: a `fill` becomes a `memset` call, which costs
 /// more than the stores themselves at these lengths.
 #[inline(always)]
-fn zero<E: Element>(x: &mut [E]) {
+pub(super) fn zero<E: Element>(x: &mut [E]) {
     match x {
         [] => {}
         [a] => *a = E::ZERO,
@@ -165,13 +194,16 @@ pub fn max_pool2d<E: Element>(x: &[E], w: &Window2d) -> (Buffer<E>, Vec<u32>) {
                 let (r0, r1) = (&x[a0..a0 + w.width], &x[a0 + w.width..a0 + 2 * w.width]);
                 for (ox, (((o, i), t), b)) in out.iter_mut().zip(idx.iter_mut()).zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)).enumerate()
                 {
-                    // Row-major window order, strict `>`: the first maximum wins.
+                    // Row-major window order, strict `>`: the first maximum
+                    // wins. Selects, not branches: which value is largest is
+                    // a coin toss on real data, and mispredicted branches
+                    // cost more than the comparisons.
                     let a = a0 + 2 * ox;
                     let (mut best, mut at) = (t[0], a);
                     for (v, at_v) in [(t[1], a + 1), (b[0], a + w.width), (b[1], a + w.width + 1)] {
-                        if v > best {
-                            (best, at) = (v, at_v);
-                        }
+                        let more = v > best;
+                        best = if more { v } else { best };
+                        at = if more { at_v } else { at };
                     }
                     (*o, *i) = (best, at as u32);
                 }
