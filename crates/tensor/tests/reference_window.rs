@@ -9,7 +9,7 @@ mod naive;
 
 use naive::*;
 use proptest::prelude::*;
-use recon_tensor::{Backend, Cpu64, Padding, Tensor, Window2d};
+use recon_tensor::{Backend, Cpu32, Cpu64, Padding, Tensor, Window2d};
 
 type T64 = Tensor<Cpu64>;
 const CPU: Cpu64 = Cpu64::new();
@@ -184,6 +184,23 @@ proptest! {
         let want_dx = max_pool2d_backward(&dy, &want_arg, x.len());
         let scale = max_pool2d_backward(&dy.iter().map(|v| v.abs()).collect::<Vec<_>>(), &want_arg, x.len());
         assert_close_scaled(&dx, &want_dx, &scale, 1e-12, &format!("max_pool2d_backward {case:?}"));
+    }
+
+    /// 2 x 2 pooling with stride 2 in `f32` on rows up to 70 wide: where
+    /// the CPU has AVX-512, 16 windows at a time with masked tails.
+    #[test]
+    fn max_pool2d_of_pairs_in_f32_matches_window_max(n in 1usize..3, c in 1usize..3, h in 2usize..9, w in 2usize..70, same in any::<bool>(), ties in any::<bool>(), seed in any::<u64>()) {
+        let case = Win { n, c, h, w, kh: 2, kw: 2, stride: 2, same, o: 1 };
+        let mut r = rng(seed);
+        let x = if ties { discrete(&mut r, numel(&case.x_shape())) } else { uniform(&mut r, numel(&case.x_shape()), -1.0, 1.0) };
+        let x: Vec<f64> = x.into_iter().map(|v| v as f32 as f64).collect();
+        let (want, want_arg) = max_pool2d(&x, &case.geom());
+        let t = Tensor::from_vec(&Cpu32::new(), x.iter().map(|&v| v as f32).collect(), &case.x_shape()).unwrap();
+        let pooled = t.max_pool2d(2, 2, case.padding()).unwrap();
+        let out: Vec<f64> = pooled.out.to_vec().unwrap().into_iter().map(f64::from).collect();
+        assert_exact(&out, &want, &format!("max_pool2d f32 {case:?}"));
+        let arg: Vec<usize> = pooled.argmax.iter().map(|&a| a as usize).collect();
+        prop_assert_eq!(&arg, &want_arg, "argmax (first maximum on ties) {:?}", case);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod parallel;
 mod reduce;
 mod rows;
 mod small_gemm;
+mod strided_rows;
 mod upsample;
 mod window;
 

@@ -28,7 +28,7 @@
 
 use super::rows::{dots, weighted_sum};
 use super::small_gemm::{self, Strided};
-use super::window::{copy_row, map_row, zero};
+use super::strided_rows::{narrow, widen};
 use crate::element::Element;
 use crate::window::Window2d;
 
@@ -80,18 +80,14 @@ impl Grid {
 /// written: the input's, and zeros around it) and the widened outputs (`oc`
 /// channels, left as they are).
 fn pad<'a, E: Element>(x: &[E], w: &Window2d, g: &Grid, oc: usize, scratch: &'a mut [E]) -> (&'a [E], &'a mut [E]) {
-    let (plane, right) = (g.hp * g.wp, g.wp - w.pad_left - w.width);
+    let plane = g.hp * g.wp;
     let (xp, wide) = scratch.split_at_mut(w.channels * plane);
     for (xp, x) in xp.chunks_exact_mut(plane).zip(x.chunks_exact(w.height * w.width)) {
         let (top, rest) = xp.split_at_mut(w.pad_top * g.wp);
         let (rows, bottom) = rest.split_at_mut(w.height * g.wp);
         top.fill(E::ZERO);
+        widen(x, w.width, rows, g.wp, w.pad_left);
         bottom.fill(E::ZERO);
-        for (xp, x) in rows.chunks_exact_mut(g.wp).zip(x.chunks_exact(w.width)) {
-            zero(&mut xp[..w.pad_left]);
-            copy_row(&mut xp[w.pad_left..w.pad_left + w.width], x);
-            zero(&mut xp[g.wp - right..]);
-        }
     }
     (xp, &mut wide[..oc * w.out_h * g.wp])
 }
@@ -107,11 +103,8 @@ pub fn forward<E: Element>(x: &[E], weight: &[E], bias: Option<&[E]>, w: &Window
         assert!(oc == 1, "padded::forward: {oc} output channels need small_gemm::gemm_rows");
         weighted_sum(plen, |r| weight[r], |r| g.row(xp, w.out_h, r), wide);
     }
-    for (o, (y, wide)) in y.chunks_exact_mut(w.out_len()).zip(wide.chunks_exact(n)).enumerate() {
-        let b = bias.map_or(E::ZERO, |b| b[o]);
-        for (y, wide) in y.chunks_exact_mut(w.out_w).zip(wide.chunks_exact(g.wp)) {
-            map_row(y, &wide[..w.out_w], |v| v + b);
-        }
+    for (o, (y, wide)) in y.chunks_exact_mut(w.out_len()).zip(wide.chunks_exact(w.out_h * g.wp)).enumerate() {
+        narrow(wide, g.wp, y, w.out_w, bias.map_or(E::ZERO, |b| b[o]));
     }
 }
 
@@ -120,9 +113,6 @@ pub fn forward<E: Element>(x: &[E], weight: &[E], bias: Option<&[E]>, w: &Window
 pub fn weight_grad<E: Element>(x: &[E], g_: &[E], w: &Window2d, g: &Grid, scratch: &mut [E], dw: &mut [E]) {
     let (xp, wide) = pad(x, w, g, 1, scratch);
     // `g` widened by zero columns, which add nothing to the dot products.
-    for (wide, g) in wide.chunks_exact_mut(g.wp).zip(g_.chunks_exact(w.out_w)) {
-        copy_row(&mut wide[..w.out_w], g);
-        wide[w.out_w..].fill(E::ZERO);
-    }
+    widen(g_, w.out_w, wide, g.wp, 0);
     dots(wide, |r| g.row(xp, w.out_h, r), dw);
 }

@@ -388,60 +388,122 @@ mod avx512 {
         nr: usize,
     ) {
         let masks: [__mmask16; NV] = std::array::from_fn(|v| mask(nr.saturating_sub(16 * v)));
-        let (ap, cp) = (a.data.as_ptr(), c.as_mut_ptr());
         for p0 in (0..k).step_by(KC) {
             let kc = KC.min(k - p0);
-            if let RowsOf::Strided(b) = b {
-                if b.cs != 1 {
-                    assert!(NV <= 2);
-                    // SAFETY: as for this function.
-                    unsafe { gather_panel::<NV>(b, p0, kc, j0, &masks, panel) };
+            // Where row p0 + p of op(B) is, from column j0: one type per
+            // kind of operand, so that the choice is made here, once per
+            // panel, and not in the inner loop (where the compiler left a
+            // `match` per row when it was written as one).
+            // SAFETY (of each `add`): rows p0.. < k of op(B), column j0 < n.
+            unsafe {
+                match b {
+                    RowsOf::Strided(b) if b.cs == 1 => {
+                        let rows = InPlace { at: b.data.as_ptr().add(p0 * b.rs + j0), rs: b.rs };
+                        tiles::<MR, NV, _>(m, n, a, c, j0, p0, kc, &masks, rows)
+                    }
+                    RowsOf::Strided(b) => {
+                        assert!(NV <= 2);
+                        gather_panel::<NV>(b, p0, kc, j0, &masks, panel);
+                        tiles::<MR, NV, _>(m, n, a, c, j0, p0, kc, &masks, InPlace { at: panel.as_ptr() as *const f32, rs: 32 })
+                    }
+                    RowsOf::Offsets { data, starts } => {
+                        let rows = Offsets { at: data.as_ptr().add(j0), starts: starts[p0..p0 + kc].as_ptr() };
+                        tiles::<MR, NV, _>(m, n, a, c, j0, p0, kc, &masks, rows)
+                    }
                 }
             }
-            let panel_p = panel.as_ptr() as *const f32;
-            // Row p of this panel of op(B), columns j0.. (in place, or gathered).
-            let b_row = |p: usize| -> *const f32 {
-                // SAFETY (of each `add`): row p0 + p < k of op(B), column j0 < n.
-                match b {
-                    RowsOf::Strided(b) if b.cs == 1 => unsafe { b.data.as_ptr().add((p0 + p) * b.rs + j0) },
-                    RowsOf::Strided(_) => unsafe { panel_p.add(p * 32) },
-                    RowsOf::Offsets { data, starts } => unsafe { data.as_ptr().add(starts[p0 + p] + j0) },
-                }
-            };
-            for i0 in (0..m).step_by(MR) {
-                let mr = MR.min(m - i0);
-                // Row r of the tile in `a`, at column p0 (rows past the last repeat it).
-                let rows: [*const f32; MR] = std::array::from_fn(|r| unsafe { ap.add((i0 + r.min(mr - 1)) * a.rs + p0 * a.cs) });
-                // The sums so far: zero, or what the previous panels of k left in C.
-                let mut acc = [[_mm512_setzero_ps(); NV]; MR];
-                if p0 > 0 {
-                    for (r, acc_r) in acc[..mr].iter_mut().enumerate() {
-                        for v in 0..NV {
-                            // SAFETY: the unmasked lanes are C[i0 + r, j0 + 16 v ..][..nr - 16 v].
-                            acc_r[v] = unsafe { _mm512_maskz_loadu_ps(masks[v], cp.add((i0 + r) * n + j0 + 16 * v)) };
-                        }
-                    }
-                }
-                for p in 0..kc {
-                    // SAFETY: the unmasked lanes of row p of the panel of
-                    // op(B) (all 32 in the thread's panel), and
-                    // op(A)[i0 + r, p0 + p] for rows r < m.
-                    unsafe {
-                        let bp = b_row(p);
-                        let bv: [__m512; NV] = std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], bp.add(16 * v)));
-                        for (acc_r, row) in acc.iter_mut().zip(&rows) {
-                            let av = _mm512_set1_ps(*row.add(p * a.cs));
-                            for v in 0..NV {
-                                acc_r[v] = _mm512_fmadd_ps(av, bv[v], acc_r[v]);
-                            }
-                        }
-                    }
-                }
-                for (r, acc_r) in acc[..mr].iter().enumerate() {
+        }
+    }
+
+    /// The rows of a panel of `op(B)`, from column `j0`.
+    trait PanelRows: Copy {
+        /// Where row `p` of the panel starts.
+        ///
+        /// # Safety
+        /// `p` is below the panel's `kc`.
+        unsafe fn row(self, p: usize) -> *const f32;
+    }
+
+    /// Rows `rs` apart.
+    #[derive(Clone, Copy)]
+    struct InPlace {
+        at: *const f32,
+        rs: usize,
+    }
+
+    impl PanelRows for InPlace {
+        #[inline(always)]
+        unsafe fn row(self, p: usize) -> *const f32 {
+            unsafe { self.at.add(p * self.rs) }
+        }
+    }
+
+    /// Rows at `starts[p]` (checked by `gemm` against the data's length).
+    #[derive(Clone, Copy)]
+    struct Offsets {
+        at: *const f32,
+        starts: *const usize,
+    }
+
+    impl PanelRows for Offsets {
+        #[inline(always)]
+        unsafe fn row(self, p: usize) -> *const f32 {
+            unsafe { self.at.add(*self.starts.add(p)) }
+        }
+    }
+
+    /// Columns `j0..` (lanes `masks`) of C, `kc` terms from `p0` on, added to
+    /// what earlier panels left there (`p0 > 0`): every row tile of `MR`.
+    ///
+    /// # Safety
+    /// As for `gemm`; `b` gives `kc` rows of `op(B)` from `p0`, each with
+    /// the masks' lanes readable.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tiles<const MR: usize, const NV: usize, B: PanelRows>(
+        m: usize,
+        n: usize,
+        a: Strided<f32>,
+        c: &mut [f32],
+        j0: usize,
+        p0: usize,
+        kc: usize,
+        masks: &[__mmask16; NV],
+        b: B,
+    ) {
+        let (ap, cp) = (a.data.as_ptr(), c.as_mut_ptr());
+        for i0 in (0..m).step_by(MR) {
+            let mr = MR.min(m - i0);
+            // Row r of the tile in `a`, at column p0 (rows past the last repeat it).
+            let rows: [*const f32; MR] = std::array::from_fn(|r| unsafe { ap.add((i0 + r.min(mr - 1)) * a.rs + p0 * a.cs) });
+            // The sums so far: zero, or what the previous panels of k left in C.
+            let mut acc = [[_mm512_setzero_ps(); NV]; MR];
+            if p0 > 0 {
+                for (r, acc_r) in acc[..mr].iter_mut().enumerate() {
                     for v in 0..NV {
                         // SAFETY: the unmasked lanes are C[i0 + r, j0 + 16 v ..][..nr - 16 v].
-                        unsafe { _mm512_mask_storeu_ps(cp.add((i0 + r) * n + j0 + 16 * v), masks[v], acc_r[v]) };
+                        acc_r[v] = unsafe { _mm512_maskz_loadu_ps(masks[v], cp.add((i0 + r) * n + j0 + 16 * v)) };
                     }
+                }
+            }
+            for p in 0..kc {
+                // SAFETY: the unmasked lanes of row p of the panel of
+                // op(B), and op(A)[i0 + r, p0 + p] for rows r < m.
+                unsafe {
+                    let bp = b.row(p);
+                    let bv: [__m512; NV] = std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], bp.add(16 * v)));
+                    for (acc_r, row) in acc.iter_mut().zip(&rows) {
+                        let av = _mm512_set1_ps(*row.add(p * a.cs));
+                        for v in 0..NV {
+                            acc_r[v] = _mm512_fmadd_ps(av, bv[v], acc_r[v]);
+                        }
+                    }
+                }
+            }
+            for (r, acc_r) in acc[..mr].iter().enumerate() {
+                for v in 0..NV {
+                    // SAFETY: the unmasked lanes are C[i0 + r, j0 + 16 v ..][..nr - 16 v].
+                    unsafe { _mm512_mask_storeu_ps(cp.add((i0 + r) * n + j0 + 16 * v), masks[v], acc_r[v]) };
                 }
             }
         }

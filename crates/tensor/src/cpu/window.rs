@@ -4,7 +4,7 @@
 
 use super::buffer::Buffer;
 use super::parallel::for_each_row;
-use crate::element::Element;
+use crate::element::{DType, Element};
 use crate::window::Window2d;
 
 pub fn im2col<E: Element>(x: &[E], w: &Window2d) -> Buffer<E> {
@@ -81,40 +81,11 @@ pub fn im2col_item<E: Element>(x: &[E], w: &Window2d, cols: &mut [E]) {
     }
 }
 
-/// `dst.copy_from_slice(src)` for a row of a few dozen values, inline:
-/// `copy_from_slice` calls `memcpy`, whose call and size dispatch cost more
-/// than the copy at these lengths.
-#[inline(always)]
-pub(super) fn copy_row<E: Element>(dst: &mut [E], src: &[E]) {
-    map_row(dst, src, |v| v);
-}
-
-/// `dst[i] = f(src[i])` for a short row, in blocks of 8 (fixed-size, so
-/// each is a few vector instructions, where a loop of unknown length
-/// costs more in its set-up and tail than in its work); a tail of 1 to 7
-/// values is the last 8 done again, overlapping, when the row has 8.
-#[inline(always)]
-pub(super) fn map_row<E: Element>(dst: &mut [E], src: &[E], f: impl Fn(E) -> E) {
-    let n = dst.len();
-    assert_eq!(n, src.len(), "map_row: lengths differ");
-    let block = |d: &mut [E; 8], s: &[E; 8]| *d = s.map(&f);
-    if n < 8 {
-        dst.iter_mut().zip(src).for_each(|(d, &s)| *d = f(s));
-        return;
-    }
-    for (d, s) in dst.as_chunks_mut::<8>().0.iter_mut().zip(src.as_chunks::<8>().0) {
-        block(d, s);
-    }
-    if !n.is_multiple_of(8) {
-        block((&mut dst[n - 8..]).try_into().unwrap(), src[n - 8..].try_into().unwrap());
-    }
-}
-
 /// Zeroes a slice that is usually one or two values long (the padding of a
 /// row), with plain stores: a `fill` becomes a `memset` call, which costs
 /// more than the stores themselves at these lengths.
 #[inline(always)]
-pub(super) fn zero<E: Element>(x: &mut [E]) {
+fn zero<E: Element>(x: &mut [E]) {
     match x {
         [] => {}
         [a] => *a = E::ZERO,
@@ -192,7 +163,19 @@ pub fn max_pool2d<E: Element>(x: &[E], w: &Window2d) -> (Buffer<E>, Vec<u32>) {
             if pairs && y1 - y0 == 2 {
                 let a0 = base + y0 * w.width;
                 let (r0, r1) = (&x[a0..a0 + w.width], &x[a0 + w.width..a0 + 2 * w.width]);
-                for (ox, (((o, i), t), b)) in out.iter_mut().zip(idx.iter_mut()).zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)).enumerate()
+                let pairs_out = w.width / 2;
+                #[cfg(target_arch = "x86_64")]
+                if E::DTYPE == DType::F32 && a0 + 2 * w.width <= u32::MAX as usize && std::is_x86_feature_detected!("avx512f") {
+                    let (r0, r1): (&[f32], &[f32]) = (bytemuck::cast_slice(r0), bytemuck::cast_slice(r1));
+                    let out: &mut [f32] = bytemuck::cast_slice_mut(&mut out[..pairs_out]);
+                    // SAFETY: the CPU has AVX-512F; the rows hold 2
+                    // `pairs_out` values, `out` and `idx` at least
+                    // `pairs_out`, and the indices fit in `u32` (checked).
+                    unsafe { avx512::pool_pairs(r0, r1, a0 as u32, out, &mut idx[..pairs_out]) };
+                    done = pairs_out;
+                }
+                for (ox, (((o, i), t), b)) in
+                    out.iter_mut().zip(idx.iter_mut()).zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)).enumerate().skip(done)
                 {
                     // Row-major window order, strict `>`: the first maximum
                     // wins. Selects, not branches: which value is largest is
@@ -207,7 +190,7 @@ pub fn max_pool2d<E: Element>(x: &[E], w: &Window2d) -> (Buffer<E>, Vec<u32>) {
                     }
                     (*o, *i) = (best, at as u32);
                 }
-                done = w.width / 2; // an odd last column is a partial window
+                done = pairs_out; // an odd last column is a partial window
             }
             for ox in done..w.out_w {
                 let (x0, x1) = cols[ox];
@@ -250,4 +233,54 @@ pub fn max_pool2d_backward<E: Element>(dy: &[E], idx: &[u32], w: &Window2d) -> B
         }
     });
     dx
+}
+
+/// The 2 x 2, stride-2 pooling of two input rows on AVX-512: 16 windows at
+/// a time, their four values pulled apart into four registers (even and
+/// odd columns of each row), then the scalar loop's comparisons as masked
+/// selects, in the same order with the same strict `>`.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    /// `out[i]`, `idx[i]`: the maximum of `r0[2i], r0[2i+1], r1[2i],
+    /// r1[2i+1]` (the first of equal maxima) and its flat index, `a0` being
+    /// that of `r0[0]` and `r1` the next row, `r0.len()` values on.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F; `r0` and `r1` hold at least `2 out.len()`
+    /// values, `idx` at least `out.len()`; every index fits in `u32`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn pool_pairs(r0: &[f32], r1: &[f32], a0: u32, out: &mut [f32], idx: &mut [u32]) {
+        let n = out.len();
+        assert!(r0.len() >= 2 * n && r1.len() >= 2 * n && idx.len() >= n);
+        let width = r0.len() as i32;
+        let lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let even = _mm512_slli_epi32::<1>(lanes);
+        let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+        for i in (0..n).step_by(16) {
+            let count = (n - i).min(16);
+            let m = ((1u32 << count) - 1) as __mmask16;
+            let (lo, hi) = (((1u64 << (2 * count).min(16)) - 1) as __mmask16, ((1u64 << (2 * count).saturating_sub(16)) - 1) as __mmask16);
+            // SAFETY: the unmasked lanes read r0, r1 [2i .. 2i + 2 count]
+            // and write out, idx [i .. i + count], inside the slices.
+            unsafe {
+                let row = |r: &[f32]| {
+                    let p = r.as_ptr().add(2 * i);
+                    let (a, b) = (_mm512_maskz_loadu_ps(lo, p), _mm512_maskz_loadu_ps(hi, p.add(16)));
+                    (_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b))
+                };
+                let ((t0, t1), (b0, b1)) = (row(r0), row(r1));
+                let first = _mm512_add_epi32(_mm512_set1_epi32((a0 as i32).wrapping_add(2 * i as i32)), even);
+                let (mut best, mut at) = (t0, first);
+                for (v, off) in [(t1, 1), (b0, width), (b1, width + 1)] {
+                    let more = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, best);
+                    best = _mm512_mask_mov_ps(best, more, v);
+                    at = _mm512_mask_mov_epi32(at, more, _mm512_add_epi32(first, _mm512_set1_epi32(off)));
+                }
+                _mm512_mask_storeu_ps(out.as_mut_ptr().add(i), m, best);
+                _mm512_mask_storeu_epi32(idx.as_mut_ptr().add(i) as *mut i32, m, at);
+            }
+        }
+    }
 }
