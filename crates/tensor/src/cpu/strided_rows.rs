@@ -40,16 +40,20 @@ pub fn widen<E: Element>(src: &[E], width: usize, dst: &mut [E], stride: usize, 
 /// of `src` (rows of `stride`), plus `add`. Panics unless `width <= stride`
 /// and `src` holds every row `dst` asks for.
 pub fn narrow<E: Element>(src: &[E], stride: usize, dst: &mut [E], width: usize, add: E) {
-    let rows = if width == 0 { 0 } else { dst.len() / width };
+    let rows = dst.len().checked_div(width).unwrap_or(0);
     assert!(
         width <= stride && dst.len() == rows * width && (rows == 0 || src.len() >= (rows - 1) * stride + width),
         "narrow: sizes do not fit"
     );
+    if rows == 0 {
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if E::DTYPE == DType::F32 && std::is_x86_feature_detected!("avx512f") {
-        let add = add.to_f64() as f32; // exact: `E` is `f32`
-                                       // SAFETY: the CPU has AVX-512F, `E` is `f32`, and the sizes are
-                                       // checked above.
+        // Exact: `E` is `f32`.
+        let add = add.to_f64() as f32;
+        // SAFETY: the CPU has AVX-512F, `E` is `f32`, and the sizes are
+        // checked above.
         return unsafe { avx512::narrow(bytemuck::cast_slice(src), stride, bytemuck::cast_slice_mut(dst), width, add) };
     }
     for (r, d) in dst.chunks_exact_mut(width).enumerate() {
