@@ -303,9 +303,13 @@ pub fn utc_now() -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// `benches/results/`, created if missing.
+/// `benches/results/`, or the folder `RECON_BENCH_RESULTS` names (a
+/// scratch run, or a test, that must not overwrite the committed results);
+/// created if missing.
 pub fn results_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results");
+    let dir = std::env::var_os("RECON_BENCH_RESULTS")
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results"), PathBuf::from);
     let _ = std::fs::create_dir_all(&dir);
     dir
 }

@@ -8,11 +8,13 @@ use std::process::Command;
 use crate::report::Json;
 use crate::timing::Stats;
 
-/// What a script printed: the torch version, its thread count, and its rows.
+/// What a script printed: the torch version, its thread count, and its rows
+/// (and the whole object, for scripts that print more).
 pub struct TorchRun {
     pub version: String,
     pub threads: u64,
     pub rows: Vec<serde_json::Value>,
+    pub object: serde_json::Value,
 }
 
 /// Threads for PyTorch: as many as rayon gives Recon.
@@ -47,6 +49,7 @@ pub fn run(script: &str, args: &[&str]) -> Result<TorchRun, String> {
         version: v["torch"].as_str().unwrap_or("?").to_string(),
         threads: v["threads"].as_u64().unwrap_or(0),
         rows: v["rows"].as_array().cloned().unwrap_or_default(),
+        object: v,
     })
 }
 

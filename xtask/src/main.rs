@@ -17,7 +17,8 @@
 //!   SECONDS (default 60), then a table of executions and crashes (see
 //!   `fuzz.rs`); needs `cargo install cargo-fuzz`. Not part of `test`.
 //! - `bench`: every benchmark under `benches/` (kernels and ceilings, the
-//!   parallel threshold, training and scoring next to PyTorch), then one report:
+//!   parallel threshold, training and scoring next to PyTorch, and the GPU
+//!   half, which says why it is empty on a machine without a GPU), then one report:
 //!   `benches/results/report.md`, `report.json` and `roofline.svg`.
 
 mod fuzz;
@@ -70,16 +71,18 @@ fn test() {
     run("format check", cargo().args(["fmt", "--all", "--check"]));
     run("clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]));
     run(
-        "clippy (recon-cuda and recon, cuda feature)",
+        "clippy (recon-cuda, recon and recon-benches, cuda feature)",
         cargo().args([
             "clippy",
             "-p",
             "recon-cuda",
             "-p",
             "recon",
+            "-p",
+            "recon-benches",
             "--all-targets",
             "--features",
-            "recon-cuda/cuda,recon/cuda",
+            "recon-cuda/cuda,recon/cuda,recon-benches/cuda",
             "--",
             "-D",
             "warnings",
@@ -123,9 +126,12 @@ fn kernels_task() {
 /// `benches/results/report.{md,json}` and `roofline.svg`. Without numpy or
 /// torch the binaries still run; the report says what was skipped.
 fn bench() {
-    for bin in ["threshold", "ops", "train", "score", "report"] {
+    for bin in ["threshold", "ops", "train", "score"] {
         run(bin, cargo().args(["run", "--release", "-p", "recon-benches", "--bin", bin]));
     }
+    // The GPU half: says why it measured nothing where there is no GPU.
+    run("gpu", cargo().args(["run", "--release", "-p", "recon-benches", "--features", "cuda", "--bin", "gpu"]));
+    run("report", cargo().args(["run", "--release", "-p", "recon-benches", "--bin", "report"]));
 }
 
 fn fuzz_task(args: &[&str]) {

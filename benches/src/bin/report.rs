@@ -1,6 +1,6 @@
 //! The suite's one report: reads what the other binaries wrote under
-//! `benches/results/` (`cpu-ops`, `threshold`, `train`, `score`, each `.md`
-//! and `.json`) and writes `report.md`, `report.json` and the roofline plot
+//! `benches/results/` (`cpu-ops`, `threshold`, `train`, `score`, `gpu`, each
+//! `.md` and `.json`) and writes `report.md`, `report.json` and the roofline plot
 //! `roofline.svg`. `cargo xtask bench` runs it last.
 //!
 //! Run: `cargo run --release -p recon-benches --bin report`
@@ -10,11 +10,12 @@ use recon_benches::roofline::{self, Point, Roof};
 use serde_json::Value;
 
 /// The parts, in report order: (file stem, section title).
-const PARTS: [(&str, &str); 4] = [
+const PARTS: [(&str, &str); 5] = [
     ("score", "Scoring: Recon against PyTorch"),
     ("train", "Training: Recon against PyTorch"),
     ("cpu-ops", "Kernels against this machine's ceilings"),
     ("threshold", "The parallel threshold sweep"),
+    ("gpu", "The GPU half"),
 ];
 
 fn read_json(stem: &str) -> Option<Value> {
@@ -83,8 +84,8 @@ fn roofline_data(ops: &Value) -> (Vec<Point>, Vec<Roof>) {
 fn main() {
     let machine = Machine::detect();
     let mut md = format!(
-        "# Recon benchmark report\n\n{}\nCommand: `cargo xtask bench` (runs the `threshold`, `ops`, `train` and \
-         `score` binaries of `benches/`, then `report`, which gathers their results here). Each part below \
+        "# Recon benchmark report\n\n{}\nCommand: `cargo xtask bench` (runs the `threshold`, `ops`, `train`, \
+         `score` and `gpu` binaries of `benches/`, then `report`, which gathers their results here). Each part below \
          names the commit and date it was measured at; the lines above are when this report was put together.\n\n",
         machine.markdown()
     );
