@@ -187,20 +187,18 @@ proptest! {
     }
 
     /// 2 x 2 pooling with stride 2 in `f32` on rows up to 70 wide: where
-    /// the CPU has AVX-512, 16 windows at a time with masked tails.
+    /// the CPU has AVX-512, 16 windows at a time with masked tails (and, for
+    /// even sizes without padding, all rows of all planes in one pass).
     #[test]
     fn max_pool2d_of_pairs_in_f32_matches_window_max(n in 1usize..3, c in 1usize..3, h in 2usize..9, w in 2usize..70, same in any::<bool>(), ties in any::<bool>(), seed in any::<u64>()) {
-        let case = Win { n, c, h, w, kh: 2, kw: 2, stride: 2, same, o: 1 };
-        let mut r = rng(seed);
-        let x = if ties { discrete(&mut r, numel(&case.x_shape())) } else { uniform(&mut r, numel(&case.x_shape()), -1.0, 1.0) };
-        let x: Vec<f64> = x.into_iter().map(|v| v as f32 as f64).collect();
-        let (want, want_arg) = max_pool2d(&x, &case.geom());
-        let t = Tensor::from_vec(&Cpu32::new(), x.iter().map(|&v| v as f32).collect(), &case.x_shape()).unwrap();
-        let pooled = t.max_pool2d(2, 2, case.padding()).unwrap();
-        let out: Vec<f64> = pooled.out.to_vec().unwrap().into_iter().map(f64::from).collect();
-        assert_exact(&out, &want, &format!("max_pool2d f32 {case:?}"));
-        let arg: Vec<usize> = pooled.argmax.iter().map(|&a| a as usize).collect();
-        prop_assert_eq!(&arg, &want_arg, "argmax (first maximum on ties) {:?}", case);
+        check_pool_f32(Win { n, c, h, w, kh: 2, kw: 2, stride: 2, same, o: 1 }, ties, seed);
+    }
+
+    /// Factor-2 upsampling in `f32` on rows up to 40 wide (AVX-512: 8 input
+    /// values at a time, masked tails, groups of rows per call).
+    #[test]
+    fn upsample_by_two_in_f32_matches_naive(n in 1usize..3, c in 1usize..4, h in 1usize..9, w in 1usize..40, seed in any::<u64>()) {
+        check_upsample2_f32(&[n, c, h, w], seed);
     }
 
     #[test]
@@ -210,6 +208,43 @@ proptest! {
         let got = t64(&x, &case.x_shape()).upsample_nearest2d(factor).unwrap();
         prop_assert_eq!(got.shape(), &want_shape[..]);
         assert_exact(&v64(&got), &want, &format!("upsample x{factor} {case:?}"));
+    }
+}
+
+/// `f32` pooling of `case` (2 x 2, stride 2) against the naive loops, values
+/// and first-maximum indices.
+fn check_pool_f32(case: Win, ties: bool, seed: u64) {
+    let mut r = rng(seed);
+    let x = if ties { discrete(&mut r, numel(&case.x_shape())) } else { uniform(&mut r, numel(&case.x_shape()), -1.0, 1.0) };
+    let x: Vec<f64> = x.into_iter().map(|v| v as f32 as f64).collect();
+    let (want, want_arg) = max_pool2d(&x, &case.geom());
+    let t = Tensor::from_vec(&Cpu32::new(), x.iter().map(|&v| v as f32).collect(), &case.x_shape()).unwrap();
+    let pooled = t.max_pool2d(2, 2, case.padding()).unwrap();
+    let out: Vec<f64> = pooled.out.to_vec().unwrap().into_iter().map(f64::from).collect();
+    assert_exact(&out, &want, &format!("max_pool2d f32 {case:?}"));
+    let arg: Vec<usize> = pooled.argmax.iter().map(|&a| a as usize).collect();
+    assert_eq!(arg, want_arg, "argmax (first maximum on ties) {case:?}");
+}
+
+/// `f32` upsampling by 2 of a tensor of `shape` against the naive loop.
+fn check_upsample2_f32(shape: &[usize], seed: u64) {
+    let x: Vec<f64> = uniform(&mut rng(seed), numel(shape), -1.0, 1.0).into_iter().map(|v| v as f32 as f64).collect();
+    let (want, want_shape) = upsample_nearest2d(&x, shape, 2);
+    let got = Tensor::from_vec(&Cpu32::new(), x.iter().map(|&v| v as f32).collect(), shape).unwrap().upsample_nearest2d(2).unwrap();
+    assert_eq!(got.shape(), &want_shape[..]);
+    let got: Vec<f64> = got.to_vec().unwrap().into_iter().map(f64::from).collect();
+    assert_exact(&got, &want, &format!("upsample x2 f32 {shape:?}"));
+}
+
+/// The conv autoencoder's pooling and upsampling shapes in `f32`, with
+/// enough rows for several groups per call (and for the parallel paths).
+#[test]
+fn pooling_and_upsampling_at_the_autoencoder_shapes_in_f32() {
+    for (i, (n, c, hw)) in [(1, 16, 28), (3, 16, 28), (32, 16, 28), (32, 8, 14), (32, 8, 7)].into_iter().enumerate() {
+        check_pool_f32(Win { n, c, h: hw, w: hw, kh: 2, kw: 2, stride: 2, same: true, o: 1 }, i % 2 == 0, 60 + i as u64);
+    }
+    for (i, shape) in [[1, 8, 4, 4], [1, 16, 14, 14], [32, 16, 14, 14], [7, 3, 5, 300]].into_iter().enumerate() {
+        check_upsample2_f32(&shape, 70 + i as u64);
     }
 }
 

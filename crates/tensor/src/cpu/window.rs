@@ -154,6 +154,35 @@ pub fn max_pool2d<E: Element>(x: &[E], w: &Window2d) -> (Buffer<E>, Vec<u32>) {
     // row whose two input rows are inside reads columns (2ox, 2ox + 1) of
     // those rows, so the row is a zip over pairs, without index arithmetic.
     let pairs = w.kernel_h == 2 && w.kernel_w == 2 && w.stride == 2 && w.pad_left == 0;
+    #[cfg(target_arch = "x86_64")]
+    if pairs
+        && w.pad_top == 0
+        && w.height.is_multiple_of(2)
+        && w.width.is_multiple_of(2)
+        && x.len() <= u32::MAX as usize
+        && E::DTYPE == DType::F32
+        && std::is_x86_feature_detected!("avx512f")
+    {
+        // Every window is a whole 2 x 2 block, so the output rows of all
+        // planes are one regular sequence: output row r reads input rows
+        // 2r and 2r + 1. One call for all (a call per row cost as much as
+        // the pooling at batch 1), in parallel groups when large.
+        let group = (4096 / w.out_w.max(1)).max(1);
+        let rows = |g: usize, out: &mut [E], idx: &mut [u32]| {
+            let r0 = g * group;
+            let x: &[f32] = bytemuck::cast_slice(&x[2 * r0 * w.width..][..2 * (out.len() / w.out_w) * w.width]);
+            // SAFETY: the CPU has AVX-512F; `x` holds the two input rows of
+            // each output row of `out` and `idx`; indices fit in `u32`.
+            unsafe { avx512::pool_rows(x, w.width, (2 * r0 * w.width) as u32, bytemuck::cast_slice_mut(out), idx) };
+        };
+        let (chunk, oc) = (group * w.out_w, (&mut out[..], &mut idx[..]));
+        if x.len() < super::parallel::PAR_MIN_ELEMS {
+            oc.0.chunks_mut(chunk).zip(oc.1.chunks_mut(chunk)).enumerate().for_each(|(g, (o, i))| rows(g, o, i));
+        } else {
+            oc.0.par_chunks_mut(chunk).zip(oc.1.par_chunks_mut(chunk)).enumerate().for_each(|(g, (o, i))| rows(g, o, i));
+        }
+        return (out, idx);
+    }
     let plane = |p: usize, out: &mut [E], idx: &mut [u32]| {
         let base = p * plane_in;
         for oy in 0..w.out_h {
@@ -243,6 +272,25 @@ pub fn max_pool2d_backward<E: Element>(dy: &[E], idx: &[u32], w: &Window2d) -> B
 mod avx512 {
     use std::arch::x86_64::*;
 
+    /// `pool_pairs` for every output row of `out` (rows of `width / 2`),
+    /// output row `r` reading rows `2r` and `2r + 1` of `x` (rows of
+    /// `width`), whose first value has the flat index `a0`.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F; `width` is even and positive, `x` holds
+    /// `2 width` values per output row, `idx.len() == out.len()`, and every
+    /// index fits in `u32`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn pool_rows(x: &[f32], width: usize, a0: u32, out: &mut [f32], idx: &mut [u32]) {
+        let ow = width / 2;
+        assert!(ow > 0 && out.len().is_multiple_of(ow) && idx.len() == out.len() && x.len() == 4 * out.len());
+        for (r, (out, idx)) in out.chunks_exact_mut(ow).zip(idx.chunks_exact_mut(ow)).enumerate() {
+            let (r0, r1) = x[2 * r * width..][..2 * width].split_at(width);
+            // SAFETY: as for this function, row by row.
+            unsafe { pool_pairs(r0, r1, a0 + (2 * r * width) as u32, out, idx) };
+        }
+    }
+
     /// `out[i]`, `idx[i]`: the maximum of `r0[2i], r0[2i+1], r1[2i],
     /// r1[2i+1]` (the first of equal maxima) and its flat index, `a0` being
     /// that of `r0[0]` and `r1` the next row, `r0.len()` values on.
@@ -251,6 +299,7 @@ mod avx512 {
     /// The CPU must have AVX-512F; `r0` and `r1` hold at least `2 out.len()`
     /// values, `idx` at least `out.len()`; every index fits in `u32`.
     #[target_feature(enable = "avx512f")]
+    #[inline]
     pub(super) unsafe fn pool_pairs(r0: &[f32], r1: &[f32], a0: u32, out: &mut [f32], idx: &mut [u32]) {
         let n = out.len();
         assert!(r0.len() >= 2 * n && r1.len() >= 2 * n && idx.len() >= n);
