@@ -77,8 +77,12 @@ pub(crate) fn row_errors<B: Backend>(
     Ok(b.to_vec(&means)?.into_iter().map(recon_tensor::Element::to_f64).collect())
 }
 
-/// Rows per block when a large batch is scored on the lean path.
-pub const BLOCK: usize = 256;
+/// Rows per block when a large batch is scored on the lean path. 128 rows
+/// keep every product of the dense presets within `small_gemm`'s reach on
+/// AVX-512 (the VAE's largest, 128 x 29 x 64, is under 2^18 multiply-adds:
+/// `recon_tensor::cpu::matmul::SMALL_MAX_FLOPS_AVX512`), where 256 sent the
+/// VAE's to `matrixmultiply`, which packs both operands on every call.
+pub const BLOCK: usize = 128;
 
 /// Scores of the rows of `x` through `chain` (see the module comment).
 pub(crate) fn score_dense<B: Backend>(params: &Params<B>, chain: &[&Dense], x: &Tensor<B>, metric: ErrorMetric) -> Result<Vec<f64>> {

@@ -164,7 +164,7 @@ proptest! {
 const BINARY_OPS: [Binary; 7] = [Binary::Add, Binary::Sub, Binary::Mul, Binary::Div, Binary::Max, Binary::Min, Binary::Eq];
 
 /// Operand shapes: same shape, a scalar on either side (rank 0 or all ones),
-/// a bias row `[d]` over `[n, d]`, a column `[n, 1]` over `[n, d]`,
+/// a bias row `[d]` over `[n, d]` (short and long rows), a column `[n, 1]` over `[n, d]`,
 /// `[a, 1, c]` with `[b, 1]`, and general pairs derived from one output shape
 /// (either operand may be the smaller).
 fn binary_shapes() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
@@ -174,6 +174,11 @@ fn binary_shapes() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
         (dims(0..=4), 0usize..3).prop_map(|(s, r)| (vec![1; r], s)),
         (dims(0..=4), 0usize..3).prop_map(|(s, r)| (s, vec![1; r])),
         (n(), n(), any::<bool>()).prop_map(|(a, d, swap)| swap_if(swap, vec![a, d], vec![d])),
+        // Bias rows of every length class of the CPU's repeating kernel:
+        // short ones repeated into one block (a whole number of rows), ones
+        // that fill it with a single row, and ones past it.
+        (1usize..70, prop_oneof![1usize..40, 250usize..260, 510usize..520, 600usize..610], any::<bool>())
+            .prop_map(|(a, d, swap)| swap_if(swap, vec![a, d], vec![d])),
         (n(), n(), any::<bool>()).prop_map(|(a, d, swap)| swap_if(swap, vec![a, d], vec![a, 1])),
         (n(), n(), n(), any::<bool>()).prop_map(|(a, b, c, swap)| swap_if(swap, vec![a, 1, c], vec![b, 1])),
         (dims(1..=4), any::<u64>(), any::<u64>()).prop_map(|(s, ma, mb)| (squeeze(&s, ma), squeeze(&s, mb))),

@@ -13,7 +13,7 @@ mod naive;
 
 use naive::{assert_close_scaled, rng, uniform};
 use proptest::prelude::*;
-use recon_tensor::cpu::matmul::{gemm, gemm_small_on, Kernel, SmallPath, SMALL_MAX_FLOPS, SMALL_MAX_K};
+use recon_tensor::cpu::matmul::{gemm, gemm_small_on, small_max_flops, Kernel, SmallPath, SMALL_MAX_FLOPS, SMALL_MAX_K};
 use recon_tensor::{Cpu32, Element, Matmul, Tensor};
 
 fn spec(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> Matmul {
@@ -149,8 +149,14 @@ fn the_threshold_depends_on_the_sizes_only() {
         assert_eq!(Kernel::for_size(m, k, n), Kernel::Small, "{m}x{k}x{n}");
     }
     assert_eq!(Kernel::for_size(1, SMALL_MAX_FLOPS, 1), Kernel::Packed, "k is bounded too");
-    assert_eq!(Kernel::for_size(SMALL_MAX_FLOPS, 1, 1), Kernel::Small);
-    assert_eq!(Kernel::for_size(SMALL_MAX_FLOPS + 1, 1, 1), Kernel::Packed);
+    let max = small_max_flops();
+    assert!(max >= SMALL_MAX_FLOPS);
+    assert_eq!(Kernel::for_size(max, 1, 1), Kernel::Small);
+    assert_eq!(Kernel::for_size(max + 1, 1, 1), Kernel::Packed);
+    // Scoring's blocks of 128 rows (`recon_nn::infer::BLOCK`) of the VAE, where the CPU has AVX-512.
+    if SmallPath::Avx512.available::<f32>() {
+        assert_eq!(Kernel::for_size(128, 29, 64), Kernel::Small);
+    }
     assert_eq!(Kernel::for_size(1, SMALL_MAX_K + 1, 1), Kernel::Packed);
     assert_eq!(Kernel::for_size(256, 256, 256), Kernel::Packed);
 }

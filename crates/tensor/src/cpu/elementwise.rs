@@ -94,6 +94,32 @@ fn is_suffix(small: &[usize], out: &[usize]) -> bool {
     s.len() <= out.len() && out[out.len() - s.len()..] == *s
 }
 
+/// `o[i] = f(a[i], r[i % r.len()])`: `r` repeats along `a` (a bias row
+/// over a batch). A short `r` (the 12 or 29 outputs of a dense layer) is
+/// first repeated into a block of at least `BLOCK` values, so the loop runs
+/// over long stretches (a whole number of rows at a time) instead of paying
+/// a loop's set-up and tail on every row of 12.
+fn repeating<E: Element>(o: &mut [E], a: &[E], r: &[E], f: impl Fn(E, E) -> E + Sync + Send + Copy) {
+    const BLOCK: usize = 256;
+    let rows_per = BLOCK.div_ceil(r.len());
+    let block_len = rows_per * r.len();
+    let mut pattern = [E::ZERO; 2 * BLOCK];
+    let pattern: &[E] = if block_len <= pattern.len() {
+        for (p, &v) in pattern.iter_mut().zip(r.iter().cycle()).take(block_len) {
+            *p = v;
+        }
+        &pattern[..block_len]
+    } else {
+        r // rows long enough already
+    };
+    for_each_row(o, pattern.len(), |i, o| {
+        let a = &a[i * pattern.len()..][..o.len()];
+        for ((o, &x), &y) in o.iter_mut().zip(a).zip(pattern) {
+            *o = f(x, y);
+        }
+    });
+}
+
 fn broadcast<E: Element>(
     a: &[E],
     a_shape: &[usize],
@@ -119,21 +145,11 @@ fn broadcast<E: Element>(
     let mut o = Buffer::for_overwrite(n); // every path below writes every element
                                           // Fast path 3: one side repeats along the output (bias over a batch).
     if a.len() == n && is_suffix(b_shape, out) && !b.is_empty() {
-        for_each_row(&mut o, b.len(), |r, row| {
-            let ar = &a[r * b.len()..(r + 1) * b.len()];
-            for ((o, &x), &y) in row.iter_mut().zip(ar).zip(b) {
-                *o = f(x, y);
-            }
-        });
+        repeating(&mut o, a, b, f);
         return o;
     }
     if b.len() == n && is_suffix(a_shape, out) && !a.is_empty() {
-        for_each_row(&mut o, a.len(), |r, row| {
-            let br = &b[r * a.len()..(r + 1) * a.len()];
-            for ((o, &x), &y) in row.iter_mut().zip(a).zip(br) {
-                *o = f(x, y);
-            }
-        });
+        repeating(&mut o, b, a, move |y, x| f(x, y));
         return o;
     }
     // General path: walk the output row by row (last axis), reading each

@@ -39,6 +39,11 @@ fn gather_strided<E: Element>(x: &[E], out_shape: &[usize], read: &[usize]) -> B
 
 pub fn gather_rows<E: Element>(x: &[E], row_len: usize, rows: &[usize]) -> Buffer<E> {
     let mut out = Buffer::for_overwrite(rows.len() * row_len);
+    // Consecutive rows (`slice_rows`: a block of a batch) are one run.
+    if let Some(&first) = rows.first().filter(|&&f| rows.iter().enumerate().all(|(i, &r)| r == f + i)) {
+        out.copy_from_slice(&x[first * row_len..(first + rows.len()) * row_len]);
+        return out;
+    }
     for (dst, &r) in out.chunks_mut(row_len.max(1)).zip(rows) {
         dst.copy_from_slice(&x[r * row_len..(r + 1) * row_len]);
     }

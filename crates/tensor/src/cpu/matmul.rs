@@ -31,17 +31,30 @@ fn strides(trans: bool, stored_cols: usize) -> (isize, isize) {
     }
 }
 
-/// Products of at most this many multiply-adds (and `k <= SMALL_MAX_K`) use
-/// `small_gemm`, which allocates nothing. On this project's machine (AVX-512)
-/// it is also the faster kernel there: measured in
-/// `benches/results/small-gemm.md`, 1.04-2.25x `matrixmultiply`'s speed on
-/// every product of the ae and VAE dense steps at batch 32, still 1.25x at
-/// 64^3, about even from 80^3. 2^16 takes in every product of the VAE
-/// 29-64-12-64-29's step (the largest, 32x29x64, is 59,392) and leaves the
-/// larger ones to `matrixmultiply`. (On a CPU without
-/// AVX-512 the small kernel's AVX2 path is up to 2x slower than
-/// `matrixmultiply` at these sizes: the price of an allocation-free step.)
+/// Products of at most `small_max_flops()` multiply-adds (and `k <=
+/// SMALL_MAX_K`) use `small_gemm`, which allocates nothing: this many on a
+/// CPU without AVX-512, where the small kernel's portable AVX2 path is up to
+/// 2x slower than `matrixmultiply` at these sizes (the price of an
+/// allocation-free step). 2^16 takes in every product of the VAE
+/// 29-64-12-64-29's step at batch 32 (the largest, 32x29x64, is 59,392).
 pub const SMALL_MAX_FLOPS: usize = 1 << 16;
+/// The same bound where the CPU has AVX-512. That path is also the faster
+/// kernel up to here (`benches/results/small-gemm.md`: 1.04-2.25x
+/// `matrixmultiply`'s speed on the dense steps' products, 1.25x at 64^3 =
+/// 2^18, about even from 80^3), and this takes in the blocks of 128 rows
+/// that batch scoring multiplies (`recon_nn::infer`; the VAE's 128x29x64
+/// is 237,568).
+pub const SMALL_MAX_FLOPS_AVX512: usize = 1 << 18;
+
+/// The bound in use on this CPU: `SMALL_MAX_FLOPS_AVX512` or `SMALL_MAX_FLOPS`.
+pub fn small_max_flops() -> usize {
+    if SmallPath::Avx512.available::<f32>() {
+        SMALL_MAX_FLOPS_AVX512
+    } else {
+        SMALL_MAX_FLOPS
+    }
+}
+
 /// The longest inner dimension sent to `small_gemm` (so a product with a
 /// tiny `m x n` but a long `k` goes to the packed kernel).
 pub const SMALL_MAX_K: usize = 256;
@@ -58,9 +71,10 @@ pub enum Kernel {
 
 impl Kernel {
     /// The kernel `matmul` uses for an `m x k` by `k x n` product: a function
-    /// of the sizes alone, so a given product always takes the same path.
+    /// of the sizes alone (on a given CPU), so a given product always takes
+    /// the same path.
     pub fn for_size(m: usize, k: usize, n: usize) -> Kernel {
-        if m * k * n <= SMALL_MAX_FLOPS && k <= SMALL_MAX_K {
+        if m * k * n <= small_max_flops() && k <= SMALL_MAX_K {
             Kernel::Small
         } else {
             Kernel::Packed
