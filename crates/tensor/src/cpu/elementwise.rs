@@ -105,8 +105,8 @@ fn repeating<E: Element>(o: &mut [E], a: &[E], r: &[E], f: impl Fn(E, E) -> E + 
     let block_len = rows_per * r.len();
     let mut pattern = [E::ZERO; 2 * BLOCK];
     let pattern: &[E] = if block_len <= pattern.len() {
-        for (p, &v) in pattern.iter_mut().zip(r.iter().cycle()).take(block_len) {
-            *p = v;
+        for p in pattern[..block_len].chunks_exact_mut(r.len()) {
+            p.copy_from_slice(r);
         }
         &pattern[..block_len]
     } else {
