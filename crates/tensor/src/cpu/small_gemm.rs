@@ -29,7 +29,12 @@
 //!   `op(B)` is read in place whenever its rows are contiguous (`dx = dy W`,
 //!   `dW = dy^T x`). When `B` is stored transposed (`y = x W^T`) its rows are
 //!   not; then each `KC x 32` panel of it is gathered (one `vgatherdps` per
-//!   row of 16) into `panel` once and used by every row tile.
+//!   row of 16) into `panel` once and used by every row tile. A product
+//!   with one row (`m = 1`) and contiguous rows of `op(B)` takes tiles of
+//!   1 x 128 instead: eight independent sums per step, where an 8-row tile
+//!   would repeat its one row eight times. This path alone also reads
+//!   `op(B)` with rows at arbitrary offsets (`gemm_rows`): a convolution's
+//!   im2col matrix read in place from its padded input (`padded.rs`).
 //! - AVX2 + FMA (4 x 16) and the baseline (SSE2: 4 x 8, no fused
 //!   multiply-add): one generic loop, compiled twice. The `NR` loop has a
 //!   fixed length, so the compiler turns it into SIMD without intrinsics.
