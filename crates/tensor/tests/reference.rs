@@ -177,8 +177,11 @@ fn binary_shapes() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
         // Bias rows of every length class of the CPU's repeating kernel:
         // short ones repeated into one block (a whole number of rows), ones
         // that fill it with a single row, and ones past it.
-        (1usize..70, prop_oneof![1usize..40, 250usize..260, 510usize..520, 600usize..610], any::<bool>())
-            .prop_map(|(a, d, swap)| swap_if(swap, vec![a, d], vec![d])),
+        (1usize..70, prop_oneof![1usize..40, 250usize..260, 510usize..520, 600usize..610], any::<bool>()).prop_map(|(a, d, swap)| swap_if(
+            swap,
+            vec![a, d],
+            vec![d]
+        )),
         (n(), n(), any::<bool>()).prop_map(|(a, d, swap)| swap_if(swap, vec![a, d], vec![a, 1])),
         (n(), n(), n(), any::<bool>()).prop_map(|(a, b, c, swap)| swap_if(swap, vec![a, 1, c], vec![b, 1])),
         (dims(1..=4), any::<u64>(), any::<u64>()).prop_map(|(s, ma, mb)| (squeeze(&s, ma), squeeze(&s, mb))),
