@@ -399,7 +399,8 @@ mod avx512 {
             // kind of operand, so that the choice is made here, once per
             // panel, and not in the inner loop (where the compiler left a
             // `match` per row when it was written as one).
-            // SAFETY (of each `add`): rows p0.. < k of op(B), column j0 < n.
+            // SAFETY: each `add` reaches row p0 < k of op(B) at column j0 <
+            // n, inside `b` (checked by `gemm`); `tiles` as for this function.
             unsafe {
                 match b {
                     RowsOf::Strided(b) if b.cs == 1 => {
@@ -439,6 +440,7 @@ mod avx512 {
     impl PanelRows for InPlace {
         #[inline(always)]
         unsafe fn row(self, p: usize) -> *const f32 {
+            // SAFETY: row p of the panel, inside the operand (the caller's contract).
             unsafe { self.at.add(p * self.rs) }
         }
     }
@@ -453,6 +455,8 @@ mod avx512 {
     impl PanelRows for Offsets {
         #[inline(always)]
         unsafe fn row(self, p: usize) -> *const f32 {
+            // SAFETY: `starts` has the panel's `kc` entries, and each start
+            // plus `n` is inside the data (checked by `gemm`).
             unsafe { self.at.add(*self.starts.add(p)) }
         }
     }
