@@ -29,6 +29,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use recon_tensor::{Backend, Result, Shape, Tensor, TensorError};
 use smallbox::{smallbox, SmallBox};
@@ -67,6 +68,18 @@ pub struct Tape<B: Backend> {
     nodes: RefCell<Vec<Node<B>>>,
     recording: bool,
     backward_done: Cell<bool>,
+    /// Which recording this is: unique to the tape and renewed by `reset`,
+    /// so `Grads` can tell a variable of this recording from one of
+    /// another tape (or of before a reset) that sits at the same position.
+    recording_id: u64,
+}
+
+/// The source of `Tape::recording_id`s (0 is never one: `Grads` that no
+/// backward pass has filled).
+static RECORDINGS: AtomicU64 = AtomicU64::new(1);
+
+fn next_recording() -> u64 {
+    RECORDINGS.fetch_add(1, Ordering::Relaxed)
 }
 
 /// A tensor on a tape. Cheap to clone (the tensor's storage is shared).
@@ -120,7 +133,7 @@ impl<B: Backend> Default for Tape<B> {
 impl<B: Backend> Tape<B> {
     /// A tape that records operations for a backward pass.
     pub fn new() -> Self {
-        Tape { nodes: RefCell::new(Vec::new()), recording: true, backward_done: Cell::new(false) }
+        Tape { nodes: RefCell::new(Vec::new()), recording: true, backward_done: Cell::new(false), recording_id: next_recording() }
     }
     /// A tape that records nothing: for inference, where no gradient is needed.
     pub fn no_grad() -> Self {
@@ -144,6 +157,7 @@ impl<B: Backend> Tape<B> {
     pub fn reset(&mut self) {
         self.nodes.get_mut().clear();
         self.backward_done.set(false);
+        self.recording_id = next_recording();
     }
 
     /// A leaf whose gradient `backward` will return (a weight, a bias).
@@ -247,6 +261,7 @@ impl<B: Backend> Tape<B> {
             return Err(TensorError::invalid("backward", "backward already ran on this tape; record a new forward pass"));
         }
         let mut nodes = self.nodes.borrow_mut();
+        grads.recording = self.recording_id;
         let slots = &mut grads.by_position;
         slots.clear();
         slots.resize_with(nodes.len(), || None);
@@ -328,6 +343,9 @@ impl<'t, B: Backend> ParamVars<'t, B> {
     /// The gradients of these parameters, in order, from the last `backward`
     /// into `grads`; empty if the tape recorded nothing.
     pub fn grads<'g>(&self, grads: &'g Grads<B>) -> &'g [Option<Tensor<B>>] {
+        if grads.recording != self.tape.recording_id {
+            return &[]; // gradients of another recording
+        }
         self.first.and_then(|f| grads.by_position.get(f..f + self.len())).unwrap_or(&[])
     }
 }
@@ -336,6 +354,8 @@ impl<'t, B: Backend> ParamVars<'t, B> {
 /// position (a slot per node; only the parameters' slots are filled).
 pub struct Grads<B: Backend> {
     by_position: Vec<Option<Tensor<B>>>,
+    /// The `Tape::recording_id` of the pass that filled them (0: none).
+    recording: u64,
 }
 
 impl<B: Backend> fmt::Debug for Grads<B> {
@@ -354,15 +374,22 @@ impl<B: Backend> Default for Grads<B> {
 impl<B: Backend> Grads<B> {
     /// No gradients yet: a place for `Tape::backward_into` to write.
     pub fn new() -> Self {
-        Grads { by_position: Vec::new() }
+        Grads { by_position: Vec::new(), recording: 0 }
     }
     /// Drops the gradients (their buffers go back to the backend), keeping
     /// the slots' memory for the next `backward_into`.
     pub fn clear(&mut self) {
         self.by_position.clear();
+        self.recording = 0;
     }
-    /// `dL/dparam`, or `None` if the loss does not depend on it.
+    /// `dL/dparam`, or `None` if the loss does not depend on it, or if
+    /// `param` is not of the recording these gradients came from (another
+    /// tape, or the same one before a `reset`: its position would name
+    /// another node's gradient).
     pub fn get(&self, param: &Var<'_, B>) -> Option<&Tensor<B>> {
+        if param.tape.recording_id != self.recording {
+            return None;
+        }
         param.id.and_then(|id| self.by_position.get(id)?.as_ref())
     }
 }
@@ -420,6 +447,28 @@ mod tests {
         assert!(e.contains("another tape"), "{e}");
         let e = b.backward(&wa.sum_all().unwrap()).unwrap_err().to_string();
         assert!(e.contains("another tape"), "{e}");
+    }
+
+    #[test]
+    fn gradients_answer_only_for_the_recording_that_made_them() {
+        // Two tapes with a parameter at the same position (0).
+        let (a, mut b) = (Tape::new(), Tape::new());
+        let (va, vb) = (t(&[3.0], &[1]), t(&[5.0], &[1]));
+        let wa = a.param(&va);
+        let loss = wa.mul(&wa).unwrap().sum_all().unwrap();
+        let grads = a.backward(&loss).unwrap();
+        assert_eq!(grads.get(&wa).unwrap().to_f64_vec().unwrap(), vec![6.0]);
+        let wb = b.param(&vb);
+        assert!(grads.get(&wb).is_none(), "a variable of another tape must not read a's slot 0");
+        assert!(b.params(std::slice::from_ref(&vb)).grads(&grads).is_empty());
+        // The same tape after a reset is a new recording too.
+        let mut grads = Grads::new();
+        let wb = b.param(&vb);
+        b.backward_into(&wb.sum_all().unwrap(), &mut grads).unwrap();
+        assert!(grads.get(&wb).is_some());
+        b.reset();
+        let wb = b.param(&vb);
+        assert!(grads.get(&wb).is_none(), "gradients from before the reset");
     }
 
     #[test]
