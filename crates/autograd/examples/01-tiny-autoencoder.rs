@@ -4,6 +4,12 @@
 //! autoencoder `8 -> 3 (tanh) -> 8` learns to squeeze them through 3 numbers
 //! and back. Plain gradient descent: `w <- w - lr * dL/dw`.
 //!
+//! A fresh tape per step is the simplest loop to read. The engine's own
+//! (`recon_nn::train::fit`) keeps one tape and one `Grads` for the whole
+//! run: `tape.reset()` at the top of each step, `tape.backward_into(&loss,
+//! &mut grads)` instead of `backward`, so that after the first step the
+//! tape's memory is reused and a step asks the allocator for nothing.
+//!
 //! Run: `cargo run --release -p recon-autograd --example 01-tiny-autoencoder`
 
 use rand::rngs::StdRng;
