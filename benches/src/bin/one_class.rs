@@ -11,9 +11,9 @@
 //! reconstruction error with `k` components fit on the same training
 //! images (subspace iteration on their covariance, in `f64`).
 //!
-//! Run: `cargo run --release -p recon-benches --bin one_class [-- --epochs N --seeds S --latent L]`
-//! (defaults: 20 epochs, 1 seed, the presets' code widths; `--latent`
-//! changes `ae`'s and `vae`'s). Writes `benches/results/one-class.md` and
+//! Run: `cargo run --release -p recon-benches --bin one_class [-- --epochs N --seeds S --latent L --hidden W,..]`
+//! (defaults: 20 epochs, 1 seed, the presets' sizes; `--latent` and
+//! `--hidden` change `ae`'s and `vae`'s, as `recon train`'s flags do). Writes `benches/results/one-class.md` and
 //! `one-class.json`. About 2 minutes on 2 cores per seed.
 
 use rand::rngs::StdRng;
@@ -26,6 +26,12 @@ use recon_nn::score::ErrorMetric;
 use recon_nn::train::{fit, FitConfig, Silent};
 use recon_nn::{Autoencoder, Kind, ModelConfig, Optimizer, OptimizerConfig};
 use recon_tensor::{Cpu32, Cpu64, Tensor};
+
+/// `--latent` and `--hidden` for the dense models.
+struct Dense {
+    latent: Option<usize>,
+    hidden: Option<Vec<usize>>,
+}
 
 /// PCA sizes reported.
 const KS: [usize; 3] = [16, 32, 64];
@@ -72,15 +78,9 @@ fn pca_scores(x: &Tensor<Cpu64>, v: &[f64], k: usize) -> Vec<f64> {
 }
 
 /// ROC AUCs for one digit and seed: the models', then PCA's for each of `KS`.
-/// `latent` overrides the dense models' code width (the presets' is 12).
-fn digit(
-    images: &recon_data::Dataset,
-    labels: &[String],
-    d: &str,
-    epochs: usize,
-    latent: Option<usize>,
-    seed: u64,
-) -> (Vec<f64>, Vec<f64>) {
+/// `dense` overrides the dense models' code width (the presets' is 12) and
+/// hidden widths (none for ae, 256 for vae), where given.
+fn digit(images: &recon_data::Dataset, labels: &[String], d: &str, epochs: usize, dense: &Dense, seed: u64) -> (Vec<f64>, Vec<f64>) {
     let split = stratified_split(labels, 0.2, seed).expect("split");
     let normals: Vec<usize> = split.train.iter().copied().filter(|&i| labels[i] == d).collect();
     let anomaly: Vec<bool> = split.test.iter().map(|&i| labels[i] != d).collect();
@@ -89,8 +89,9 @@ fn digit(
     let mut models = Vec::new();
     for (kind, input) in [(Kind::ConvAe, vec![1, 28, 28]), (Kind::Ae, vec![784]), (Kind::Vae, vec![784])] {
         let mut config = ModelConfig::preset(kind, &input).unwrap();
-        if let (Some(l), false) = (latent, kind == Kind::ConvAe) {
-            config.latent = l;
+        if kind != Kind::ConvAe {
+            config.latent = dense.latent.unwrap_or(config.latent);
+            config.hidden = dense.hidden.clone().unwrap_or(config.hidden);
         }
         let mut model = Autoencoder::new(config, &cpu, seed).unwrap();
         let mut opt = Optimizer::new(OptimizerConfig::default(), &model.params).unwrap();
@@ -121,7 +122,18 @@ fn main() {
         })
     };
     let (epochs, seeds) = (flag("--epochs", 20), flag("--seeds", 1) as u64);
-    let latent = Some(flag("--latent", 0)).filter(|&l| l > 0);
+    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let hidden = value("--hidden").map(|h| {
+        h.split(',')
+            .map(|w| {
+                w.parse().unwrap_or_else(|_| {
+                    eprintln!("--hidden needs widths, comma-separated");
+                    std::process::exit(2)
+                })
+            })
+            .collect()
+    });
+    let dense = Dense { latent: Some(flag("--latent", 0)).filter(|&l| l > 0), hidden };
     let images = recon_data::load_mnist(MNIST).expect("the bundled MNIST digits");
     let labels = images.labels.clone().expect("MNIST labels");
     let names = ["conv-ae", "ae", "vae"];
@@ -134,7 +146,7 @@ fn main() {
         let d = digit_.to_string();
         let mut aucs = vec![0.0; names.len() + KS.len()];
         for seed in 1..=seeds {
-            let (models, pca) = digit(&images, &labels, &d, epochs, latent, seed);
+            let (models, pca) = digit(&images, &labels, &d, epochs, &dense, seed);
             for (a, v) in aucs.iter_mut().zip(models.into_iter().chain(pca)) {
                 *a += v / seeds as f64;
             }
@@ -154,7 +166,8 @@ fn main() {
          reconstruction error. PCA: the same training images, centred, k components by {ITERATIONS} subspace \
          iterations on the covariance; mean squared residual.\n\n{table}",
         Machine::detect().markdown(),
-        latent.map_or(String::new(), |l| format!(" --latent {l}")),
+        dense.latent.map_or(String::new(), |l| format!(" --latent {l}"))
+            + &value("--hidden").map_or(String::new(), |h| format!(" --hidden {h}")),
     );
     print!("{md}");
     write_result("one-class.md", &md);
