@@ -6,7 +6,7 @@
 //! The workflow the detector follows, piece by piece:
 //!
 //! ```no_run
-//! use recon_data::{load, stratified_split, Batches, CsvOptions, Scaler, StandardScaler};
+//! use recon_data::{load, stratified_split, CsvOptions, Scaler, StandardScaler};
 //! use recon_tensor::Cpu32;
 //!
 //! # fn main() -> recon_data::Result<()> {
@@ -21,15 +21,10 @@
 //! // 4. Fit the scaler on those rows; store `scaler.to_json()` with the model.
 //! let scaler = Scaler::Standard(StandardScaler::fit_rows(&data.features, data.row_len(), &train)?);
 //! let scaled = recon_data::Dataset { features: scaler.transform(&data.features)?, ..data };
-//! // 5. Shuffled mini-batches of 32, a new order each epoch.
-//! let batches = Batches::new(train, 32, 42)?;
-//! let cpu = Cpu32::new();
-//! for epoch in 0..20 {
-//!     for rows in batches.epoch(epoch).batches() {
-//!         let x = scaled.to_tensor(&cpu, rows)?; // [batch, 29]
-//!         # let _ = x;
-//!     }
-//! }
+//! // 5. The training rows as one tensor, [rows, 29]; `recon_nn::train::fit`
+//! //    cuts it into shuffled mini-batches, a new order each epoch.
+//! let x = scaled.to_tensor(&Cpu32::new(), &train)?;
+//! # let _ = x;
 //! # Ok(()) }
 //! ```
 //!
@@ -37,7 +32,7 @@
 //! not), `csv.rs` (CSV to a [`Table`]), `idx.rs` (MNIST's IDX format),
 //! `dataset.rs` ([`Dataset`], rows to tensors, [`load`]), `window.rs`
 //! (sliding windows over a time series), `scale.rs` (standard and min-max
-//! scaling), `split.rs` (seeded splits and batches).
+//! scaling), `split.rs` (seeded splits).
 //!
 //! The bundled data sets live in the repository's `data/` folder, with
 //! `PROVENANCE.md` and the scripts that made them.
@@ -62,5 +57,5 @@ pub use idx::{
     read_idx_u8_from, write_idx_u8, IdxU8,
 };
 pub use scale::{MinMaxScaler, Scaler, StandardScaler};
-pub use split::{epoch_order, random_split, stratified_split, validation_split, Batches, Epoch, Split, DEFAULT_TEST_FRACTION};
+pub use split::{random_split, stratified_split, validation_split, Split, DEFAULT_TEST_FRACTION};
 pub use window::{scores_to_points, sliding_windows, table_windows, window_labels, Windows};

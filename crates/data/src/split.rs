@@ -1,11 +1,12 @@
-//! Seeded splits of rows into train and test (or train and validation) sets,
-//! and the seeded mini-batch order of each training epoch.
+//! Seeded splits of rows into train and test (or train and validation) sets.
+//! (The order in which training visits the rows, epoch by epoch, is the
+//! trainer's: `recon_nn::train::epoch_order`.)
 //!
 //! Everything here is a function of its seed: the same seed gives the same
-//! split and the same batches on every machine (the generator is rand's
-//! `StdRng`, pinned to one version of rand by the workspace). Each use mixes
-//! its own constant into the seed, so passing one `--seed` to a split and to
-//! the epoch order does not make them the same permutation.
+//! split on every machine (the generator is rand's `StdRng`, pinned to one
+//! version of rand by the workspace). Each use mixes its own constant into
+//! the seed, so passing one `--seed` to the test split and to the
+//! validation split does not make them the same permutation.
 
 use std::collections::BTreeMap;
 
@@ -28,7 +29,6 @@ pub struct Split {
 // Per-use stream constants mixed into the user's seed (arbitrary odd numbers).
 const STREAM_SPLIT: u64 = 0x5851_F42D_4C95_7F2D;
 const STREAM_VALIDATION: u64 = 0x1405_7B7E_F767_814F;
-const STREAM_EPOCH: u64 = 0x2545_F491_4F6C_DD1D;
 
 /// SplitMix64's finaliser: spreads every input bit over the whole output, so
 /// seeds 1 and 2 (or epochs 1 and 2) give unrelated generator states.
@@ -94,63 +94,6 @@ pub fn validation_split(rows: &[usize], fraction: f64, seed: u64) -> Result<Spli
     Ok(Split { train, test })
 }
 
-/// A permutation of `0..n` that depends only on `seed` and `epoch`: the order
-/// in which epoch `epoch` visits the rows.
-pub fn epoch_order(seed: u64, epoch: u64, n: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut rng_for(seed, STREAM_EPOCH, epoch));
-    order
-}
-
-/// Mini-batches of row indices, reshuffled each epoch by a seeded generator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Batches {
-    rows: Vec<usize>,
-    batch_size: usize,
-    seed: u64,
-}
-
-impl Batches {
-    /// Batches of `batch_size` drawn from `rows` (indices into a dataset).
-    pub fn new(rows: Vec<usize>, batch_size: usize, seed: u64) -> Result<Self> {
-        if batch_size == 0 {
-            return Err(DataError::invalid("Batches::new", "the batch size must be at least 1"));
-        }
-        Ok(Batches { rows, batch_size, seed })
-    }
-
-    pub fn batch_size(&self) -> usize {
-        self.batch_size
-    }
-
-    /// Batches per epoch: `ceil(rows / batch_size)`.
-    pub fn n_batches(&self) -> usize {
-        self.rows.len().div_ceil(self.batch_size)
-    }
-
-    /// The rows of epoch `epoch` in their shuffled order; iterate over
-    /// [`Epoch::batches`] for the mini-batches.
-    pub fn epoch(&self, epoch: u64) -> Epoch {
-        let order = epoch_order(self.seed, epoch, self.rows.len()).into_iter().map(|i| self.rows[i]).collect();
-        Epoch { order, batch_size: self.batch_size }
-    }
-}
-
-/// One epoch's visiting order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Epoch {
-    pub order: Vec<usize>,
-    batch_size: usize,
-}
-
-impl Epoch {
-    /// Consecutive mini-batches of row indices; the last one is smaller when
-    /// the batch size does not divide the number of rows.
-    pub fn batches(&self) -> std::slice::Chunks<'_, usize> {
-        self.order.chunks(self.batch_size)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,33 +150,5 @@ mod tests {
         assert!(stratified_split(&[1, 2], -0.1, 0).is_err());
         assert!(validation_split(&[1, 2], f64::NAN, 0).is_err());
         assert_eq!(random_split(10, 0.0, 0).unwrap().train.len(), 10);
-    }
-
-    #[test]
-    fn epoch_order_is_a_seeded_permutation() {
-        let a = epoch_order(42, 3, 50);
-        assert_eq!(a, epoch_order(42, 3, 50));
-        assert_ne!(a, epoch_order(42, 4, 50), "each epoch reshuffles");
-        assert_ne!(a, epoch_order(43, 3, 50), "another seed, another order");
-        let mut sorted = a.clone();
-        sorted.sort_unstable();
-        assert_eq!(sorted, (0..50).collect::<Vec<_>>());
-        assert!(epoch_order(1, 0, 0).is_empty());
-    }
-
-    #[test]
-    fn batches_cover_the_rows_with_a_smaller_last_batch() {
-        let rows: Vec<usize> = (10..80).collect(); // 70 rows
-        let b = Batches::new(rows.clone(), 32, 9).unwrap();
-        assert_eq!(b.n_batches(), 3);
-        let e = b.epoch(0);
-        let sizes: Vec<usize> = e.batches().map(<[usize]>::len).collect();
-        assert_eq!(sizes, [32, 32, 6]);
-        let mut seen: Vec<usize> = e.batches().flatten().copied().collect();
-        seen.sort_unstable();
-        assert_eq!(seen, rows);
-        assert_eq!(b.epoch(1), Batches::new(rows.clone(), 32, 9).unwrap().epoch(1));
-        assert_ne!(b.epoch(0), b.epoch(1));
-        assert!(Batches::new(rows, 0, 0).is_err());
     }
 }

@@ -213,3 +213,20 @@ pub fn fit<B: Backend>(
     }
     Ok(logs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::epoch_order;
+
+    #[test]
+    fn epoch_order_is_a_seeded_permutation() {
+        let a = epoch_order(42, 3, 50);
+        assert_eq!(a, epoch_order(42, 3, 50));
+        assert_ne!(a, epoch_order(42, 4, 50), "each epoch reshuffles");
+        assert_ne!(a, epoch_order(43, 3, 50), "another seed, another order");
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..50).collect::<Vec<_>>());
+        assert!(epoch_order(1, 0, 0).is_empty());
+    }
+}
