@@ -21,6 +21,13 @@
 //! products are large enough for `matrixmultiply` (one packing buffer per
 //! call), and rayon allocates when a step splits work across threads.
 //!
+//! Only the calling thread's allocations are counted: a dense step at batch
+//! 32 runs entirely on it (`fit` moves only large steps to rayon's pool, and
+//! no kernel at these sizes splits its work), while rayon's own threads,
+//! started by the data generation, may still allocate as they come up, at
+//! any moment (a CI run once saw such an allocation land in one epoch's
+//! count and not the next).
+//!
 //! The count is taken through the public API: `fit` over one epoch of `k`
 //! batches costs `fixed + k * per_step` allocations (`fixed`: the epoch's row
 //! order, the log, the run's tape and gradient slots growing in its first
@@ -29,6 +36,7 @@
 //! row order is one allocation whose size grows with the number of batches.)
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::rngs::StdRng;
@@ -41,22 +49,34 @@ struct Counting;
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
 
+thread_local! {
+    /// Whether this thread's allocations are being counted (`counted`).
+    /// Const-initialised and without a destructor, so reading it from the
+    /// allocator allocates nothing.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Counts an allocation of `bytes` if this thread is counting.
+fn note(bytes: usize) {
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        BYTES.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
+
 // SAFETY: every call is forwarded to the system allocator unchanged; the
-// counters are plain atomics and allocate nothing.
+// counters are plain atomics and a const thread-local, and allocate nothing.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        note(layout.size());
         System.alloc(layout)
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        note(layout.size());
         System.alloc_zeroed(layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+        note(new_size);
         System.realloc(ptr, layout, new_size)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -67,10 +87,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// `(allocations, bytes)` made while `f` runs.
+/// `(allocations, bytes)` made by this thread while `f` runs.
 fn counted(f: impl FnOnce()) -> (u64, u64) {
     let (a, b) = (ALLOCS.load(Ordering::SeqCst), BYTES.load(Ordering::SeqCst));
+    COUNTING.set(true);
     f();
+    COUNTING.set(false);
     (ALLOCS.load(Ordering::SeqCst) - a, BYTES.load(Ordering::SeqCst) - b)
 }
 
