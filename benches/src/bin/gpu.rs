@@ -60,9 +60,10 @@ mod gpu {
 mod gpu {
     use std::time::Instant;
 
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
     use recon_benches::report::{write_result, Json, Machine, Table};
     use recon_benches::{mnist_images, table, torch, MNIST};
-    use recon_cuda::cudarc::driver::sys::CUevent_flags;
     use recon_cuda::{CudaBackend, GemmVariant};
     use recon_nn::train::{fit, FitConfig, Silent};
     use recon_nn::{Autoencoder, Kind, ModelConfig, Optimizer, OptimizerConfig};
@@ -77,31 +78,17 @@ mod gpu {
     }
 
     /// Mean milliseconds per call of `f` over `ITERS` calls after 3 warm-up
-    /// calls, by CUDA events on the backend's stream.
-    fn time_ms(gpu: &CudaBackend, mut f: impl FnMut() -> Result<(), String>) -> Result<f64, String> {
+    /// calls, by CUDA events (`CudaBackend::time_ms`).
+    fn time_ms(gpu: &CudaBackend, mut f: impl FnMut() -> recon_tensor::Result<()>) -> Result<f64, String> {
         for _ in 0..3 {
-            f()?;
+            f().map_err(err)?;
         }
-        let start = gpu.stream().record_event(Some(CUevent_flags::CU_EVENT_DEFAULT)).map_err(err)?;
-        for _ in 0..ITERS {
-            f()?;
-        }
-        let end = gpu.stream().record_event(Some(CUevent_flags::CU_EVENT_DEFAULT)).map_err(err)?;
-        end.synchronize().map_err(err)?;
-        Ok(start.elapsed_ms(&end).map_err(err)? as f64 / ITERS as f64)
+        gpu.time_ms(ITERS, f).map_err(err)
     }
 
-    /// Deterministic values in [-1, 1).
+    /// `len` values in [-1, 1), seeded.
     fn values(len: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..len)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-            })
-            .collect()
+        Tensor::rand_uniform(&Cpu32::new(), &[len], -1.0, 1.0, &mut StdRng::seed_from_u64(seed)).and_then(|t| t.to_vec()).expect("values")
     }
 
     /// Bytes read + written per second by a device-to-device copy of `N` floats.
@@ -109,7 +96,7 @@ mod gpu {
         let stream = gpu.stream();
         let src = stream.alloc_zeros::<f32>(N).map_err(err)?;
         let mut dst = stream.alloc_zeros::<f32>(N).map_err(err)?;
-        let ms = time_ms(gpu, || stream.memcpy_dtod(&src, &mut dst).map_err(err))?;
+        let ms = time_ms(gpu, || stream.memcpy_dtod(&src, &mut dst).map_err(|e| recon_tensor::TensorError::Backend(e.to_string())))?;
         Ok(2.0 * 4.0 * N as f64 / (ms * 1e-3) / 1e9)
     }
 
@@ -124,7 +111,7 @@ mod gpu {
                 let spec = Matmul { batch: 1, m, k, n, trans_a, trans_b, a_batch_stride: m * k, b_batch_stride: k * n };
                 let layout = format!("{}{}", if trans_a { 't' } else { 'n' }, if trans_b { 't' } else { 'n' });
                 for v in GemmVariant::ALL.into_iter().filter(|v| v.fits(&spec)) {
-                    let ms = time_ms(gpu, || gpu.matmul_with(v, &a, &b, &spec).map(drop).map_err(err))?;
+                    let ms = time_ms(gpu, || gpu.matmul_with(v, &a, &b, &spec).map(drop))?;
                     let gflops = spec.flops() / (ms * 1e-3) / 1e9;
                     if m == 4096 {
                         *best_4096 = best_4096.max(gflops);
@@ -170,7 +157,7 @@ mod gpu {
         let mut t = Table::new(&["kernel", "time", "GB/s", "of the copy"], 1);
         let mut json = Vec::new();
         for (name, bytes, op) in ops {
-            let ms = time_ms(gpu, || op().map_err(err))?;
+            let ms = time_ms(gpu, &op)?;
             let gb_s = bytes / (ms * 1e-3) / 1e9;
             *worst = worst.min(gb_s / copy);
             t.row(vec![name.into(), format!("{ms:.3} ms"), format!("{gb_s:.0}"), format!("{:.0}%", 100.0 * gb_s / copy)]);

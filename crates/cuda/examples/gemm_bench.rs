@@ -19,7 +19,6 @@
 
 use std::process::exit;
 
-use recon_cuda::cudarc::driver::sys::CUevent_flags;
 use recon_cuda::{CudaBackend, GemmVariant};
 use recon_tensor::{Backend, Matmul};
 
@@ -135,7 +134,7 @@ fn run(gpu: &CudaBackend, args: &Args) -> Result<(), String> {
                 for _ in 0..3 {
                     gpu.matmul_with(v, &da, &db, &spec).map_err(|e| e.to_string())?;
                 }
-                let ms = time_ms(gpu, args.iters, || gpu.matmul_with(v, &da, &db, &spec).map(drop).map_err(|e| e.to_string()))?;
+                let ms = gpu.time_ms(args.iters, || gpu.matmul_with(v, &da, &db, &spec).map(drop)).map_err(|e| e.to_string())?;
                 let gflops = spec.flops() / (ms * 1e-3) / 1e9;
                 let share = args.ceiling.map_or(String::new(), |c| format!("{:.0}%", 100.0 * gflops / c));
                 println!(
@@ -151,16 +150,4 @@ fn run(gpu: &CudaBackend, args: &Args) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Mean milliseconds per call of `f` over `iters` calls, by CUDA events.
-fn time_ms(gpu: &CudaBackend, iters: usize, mut f: impl FnMut() -> Result<(), String>) -> Result<f64, String> {
-    let err = |e: recon_cuda::cudarc::driver::DriverError| e.to_string();
-    let start = gpu.stream().record_event(Some(CUevent_flags::CU_EVENT_DEFAULT)).map_err(err)?;
-    for _ in 0..iters {
-        f()?;
-    }
-    let end = gpu.stream().record_event(Some(CUevent_flags::CU_EVENT_DEFAULT)).map_err(err)?;
-    end.synchronize().map_err(err)?;
-    Ok(start.elapsed_ms(&end).map_err(err)? as f64 / iters as f64)
 }

@@ -156,6 +156,21 @@ impl CudaBackend {
         &self.inner.stream
     }
 
+    /// Mean milliseconds per call of `f` over `iters` calls, timed on the GPU:
+    /// CUDA events recorded on the backend's stream before the first call and
+    /// after the last, so the time is the GPU's work, not the host's launches
+    /// (for benchmarks: `examples/gemm_bench.rs`, `recon-benches`' `gpu`).
+    pub fn time_ms(&self, iters: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+        use cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT;
+        let start = self.inner.stream.record_event(Some(CU_EVENT_DEFAULT)).map_err(driver_err("record_event"))?;
+        for _ in 0..iters {
+            f()?;
+        }
+        let end = self.inner.stream.record_event(Some(CU_EVENT_DEFAULT)).map_err(driver_err("record_event"))?;
+        end.synchronize().map_err(driver_err("event synchronize"))?;
+        Ok(start.elapsed_ms(&end).map_err(driver_err("elapsed_ms"))? as f64 / iters.max(1) as f64)
+    }
+
     /// Waits until every queued copy and kernel has finished, and reports
     /// any error a kernel or a deferred free ran into.
     pub fn synchronize(&self) -> Result<()> {
