@@ -7,8 +7,9 @@
 //! kernels (CUDA today) runs. Random shapes, odd sizes, 1 x 1 to 4 x 4
 //! kernels, strides 1 to 3, both paddings, one to three output channels
 //! (one channel takes the single-row path), in `f64` and in `f32` (whose
-//! stride-1 forward runs on `padded.rs`'s implicit im2col where the CPU has
-//! AVX-512); then the conv autoencoder's own shapes, large enough for the
+//! stride-1 forward runs, where the CPU has AVX-512, on `direct.rs` when the
+//! output is as wide as the input and on `padded.rs`'s implicit im2col
+//! otherwise); then the conv autoencoder's own shapes, large enough for the
 //! parallel paths.
 
 mod naive;
@@ -198,8 +199,8 @@ proptest! {
     fn conv_primitives_match_naive(case in case(), seed in any::<u64>()) {
         check_conv(&Cpu64::new(), &case, seed, 1e-12);
         check_conv(&Composed::default(), &case, seed, 1e-12);
-        // f32 takes other kernels where the CPU has AVX-512 (`padded.rs`'s
-        // implicit im2col for every stride-1 forward, small_gemm's 1-row tile).
+        // f32 takes other kernels where the CPU has AVX-512 (`direct.rs` or
+        // `padded.rs` for every stride-1 forward, small_gemm's 1-row tile).
         check_conv(&Cpu32::new(), &case, seed, 1e-5);
     }
 

@@ -21,8 +21,11 @@
 //! `col2im` disappears. Other strides compute `W^T g_n` and fold it with
 //! `col2im`, still per item in cache.
 //!
-//! A stride-1 convolution needs no im2col matrix at all (`padded.rs`): on
-//! the AVX-512 path for any number of output channels, elsewhere for one.
+//! A stride-1 convolution needs no im2col matrix at all. With the output as
+//! wide as the input (`same` padding) it reads the input in place
+//! (`direct.rs`, AVX-512); otherwise it reads zero-padded copies of the
+//! input planes (`padded.rs`: on the AVX-512 path for any number of output
+//! channels, elsewhere for one).
 //! The remaining products take `small_gemm`'s AVX-512 path when `B`'s rows
 //! are contiguous (it reads them in place; `matrixmultiply` packs them
 //! first, which at batch 1 cost as much as the arithmetic), and any product
@@ -31,6 +34,7 @@
 use rayon::prelude::*;
 
 use super::buffer::Buffer;
+use super::direct;
 use super::matmul::{SmallPath, PAR_MIN_FLOPS};
 use super::padded::{self, Grid};
 use super::reduce::reduce;
@@ -175,6 +179,12 @@ pub fn conv2d<E: Element>(x: &[E], weight: &[E], bias: Option<&[E]>, w: &Window2
     let (plen, olen) = (w.patch_len(), w.out_len());
     let in_len = w.channels * w.height * w.width;
     let mut y = Buffer::for_overwrite(w.batch * oc * olen); // gemm writes every element
+    if direct::takes::<E>(w) {
+        per_item(&mut y, oc * olen, direct::scratch_len(w, oc), w.batch * oc * plen * olen, |scratch, n, y| {
+            direct::forward(&x[n * in_len..(n + 1) * in_len], weight, bias, w, oc, scratch, y);
+        });
+        return y;
+    }
     if let Some(grid) = Grid::of(w).filter(|_| Grid::forward_takes::<E>(oc)) {
         per_item(&mut y, oc * olen, grid.scratch_len(w, oc), w.batch * oc * plen * olen, |scratch, n, y| {
             padded::forward(&x[n * in_len..(n + 1) * in_len], weight, bias, w, &grid, oc, scratch, y);

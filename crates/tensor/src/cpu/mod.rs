@@ -7,6 +7,7 @@
 
 pub mod buffer;
 mod conv;
+mod direct;
 mod elementwise;
 mod layout;
 pub mod matmul;

@@ -32,7 +32,8 @@
 //!   row of 16) into `panel` once and used by every row tile. A product
 //!   with one row (`m = 1`) and contiguous rows of `op(B)` takes tiles of
 //!   1 x 128 instead: eight independent sums per step, where an 8-row tile
-//!   would repeat its one row eight times. This path alone also reads
+//!   would repeat its one row eight times; with 3, 6 or 9 rows, tiles of
+//!   3 x 64 (9 rows on 8-row tiles computed 16). This path alone also reads
 //!   `op(B)` with rows at arbitrary offsets (`gemm_rows`): a convolution's
 //!   im2col matrix read in place from its padded input (`padded.rs`).
 //! - AVX2 + FMA (4 x 16) and the baseline (SSE2: 4 x 8, no fused
@@ -357,7 +358,15 @@ mod avx512 {
             let nr = n - j0;
             // SAFETY: as for this function; j0 < n.
             unsafe {
-                if m == 1 && contiguous {
+                if matches!(m, 3 | 6 | 9) && contiguous {
+                    // Three rows at a time: an 8-row tile would repeat rows
+                    // (9 rows = two 8-row tiles, 7 of them repeats). 3 x 64
+                    // keeps 12 sums and 4 rows of B in registers; 3 x 128
+                    // spilled. (A one-output-channel convolution's per-tap
+                    // product, `direct.rs`, is 9 x channels x plane.)
+                    block::<3, 4>(m, k, n, a, b, c, panel, j0, nr.min(64));
+                    j0 += 64;
+                } else if m == 1 && contiguous {
                     // One row: a tile of 1 x 128 (eight independent sums in
                     // flight, as the 8 x 32 tile has sixteen), not an 8-row
                     // tile of which 7 rows would repeat the first.
@@ -488,7 +497,7 @@ mod avx512 {
             // The sums so far: zero, or what the previous panels of k left in C.
             let mut acc = [[_mm512_setzero_ps(); NV]; MR];
             if p0 > 0 {
-                for (r, acc_r) in acc[..mr].iter_mut().enumerate() {
+                for (r, acc_r) in acc.iter_mut().enumerate().filter(|&(r, _)| r < mr) {
                     for v in 0..NV {
                         // SAFETY: the unmasked lanes are C[i0 + r, j0 + 16 v ..][..nr - 16 v].
                         acc_r[v] = unsafe { _mm512_maskz_loadu_ps(masks[v], cp.add((i0 + r) * n + j0 + 16 * v)) };
@@ -509,7 +518,9 @@ mod avx512 {
                     }
                 }
             }
-            for (r, acc_r) in acc[..mr].iter().enumerate() {
+            // Every r of the unrolled loop, skipping the repeats: with
+            // `acc[..mr]` the compiler kept the sums on the stack.
+            for (r, acc_r) in acc.iter().enumerate().filter(|&(r, _)| r < mr) {
                 for v in 0..NV {
                     // SAFETY: the unmasked lanes are C[i0 + r, j0 + 16 v ..][..nr - 16 v].
                     unsafe { _mm512_mask_storeu_ps(cp.add((i0 + r) * n + j0 + 16 * v), masks[v], acc_r[v]) };

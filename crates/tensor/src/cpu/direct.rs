@@ -1,0 +1,344 @@
+//! Stride-1 convolution with the output as wide as the input, read in place:
+//! no padded copy, no im2col matrix, no widened grid (AVX-512, `f32`).
+//!
+//! The math. When `out_w == width` (stride 1 with Keras' `same` padding, and
+//! the input gradient of such a convolution), output position `(r, x)` and
+//! input position `(r, x)` share the flat index `t = r W + x`, so kernel tap
+//! `(i, j)` reads the input at a constant shift of `t`:
+//!
+//! ```text
+//! y[o, t] = b[o] + sum_{c, i, j} W[o, c, i, j] x[c, t + (i - pt) W + (j - pl)]
+//! ```
+//!
+//! where a tap outside the input reads zero: row `r + i - pt` outside
+//! `0..H`, or column `x + j - pl` outside `0..W` (in the flat index such a
+//! tap would wrap into the neighbouring row). Sixteen consecutive outputs
+//! therefore read sixteen consecutive inputs per tap: one load, masked to
+//! the lanes whose tap is inside. The masks depend on the tap and on where
+//! the lanes fall in the plane, not on the channel, so each tile of outputs
+//! computes them once (`tap_masks`) and every channel reuses them.
+//!
+//! The loop is `small_gemm`'s (`W` times the im2col matrix, tiles of
+//! 8 output channels x 32 positions, 16 accumulators), with the im2col rows
+//! read straight from the input and the bias added as each tile is stored,
+//! straight into `y`. (One output channel goes another way: `forward`.)
+//! `padded.rs` copies the input into zero-padded planes, computes on a grid
+//! widened by `kw - 1` columns and then narrows it; this writes nothing but
+//! `y`. On a batch-1 conv-ae call the copy and the narrowing had cost about
+//! as much as the arithmetic of the convolutions that now come here.
+//!
+//! The tiles sum the terms in the same order as `padded.rs` (taps in im2col
+//! order, then the bias), and a tap outside the input adds nothing instead
+//! of a product with a padding zero, so the results are the same bits
+//! (`tests` below checks this on random shapes).
+
+use super::small_gemm::{self, Path, Strided};
+use crate::element::{DType, Element};
+use crate::window::Window2d;
+
+/// Taps (`kernel_h x kernel_w`) one tile keeps masks for: kernels up to 5 x 5.
+const MAX_TAPS: usize = 25;
+
+/// Whether `forward` takes window `w` for `E` on this CPU: stride 1, the
+/// output as wide as the input, at most `MAX_TAPS` taps, sizes that fit the
+/// masks' 32-bit lane arithmetic, and AVX-512 with `f32`.
+pub fn takes<E: Element>(w: &Window2d) -> bool {
+    let fits_i32 = |v: usize| v < i32::MAX as usize / 4;
+    E::DTYPE == DType::F32
+        && w.stride == 1
+        && w.out_w == w.width
+        && w.kernel_h * w.kernel_w <= MAX_TAPS
+        && [w.height * w.width, w.out_h * w.out_w, w.pad_top, w.pad_left, w.kernel_h, w.kernel_w].into_iter().all(fits_i32)
+        && avx512_available()
+}
+
+fn avx512_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::is_x86_feature_detected!("avx512f");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// Scratch values `forward` needs for one item with `oc` output channels:
+/// the per-tap products of one output channel (below), else none.
+pub fn scratch_len(w: &Window2d, oc: usize) -> usize {
+    if oc == 1 {
+        w.kernel_h * w.kernel_w * w.height * w.width
+    } else {
+        0
+    }
+}
+
+/// `y = W im2col(x) (+ bias)` for one item: `x` is `[channels, height,
+/// width]`, `weight` `[oc, patch_len]`, `y` `[oc, out_h * out_w]`,
+/// `scratch` at least `scratch_len(w, oc)` values (of anything). Panics
+/// unless `takes::<E>(w)` and the lengths match.
+///
+/// One output channel goes another way. Its tiles would have one row of
+/// weights, so each load of `x` would feed a single multiply-add and the
+/// loads (and their masks) would set the pace. Instead the sum is taken
+/// over channels first, for every tap, as one dense product with `x` read
+/// in place (`small_gemm`, 3 x 64 tiles):
+///
+/// ```text
+/// z[tap, s] = sum_c W[c, tap] x[c, s]          (taps x channels) (channels x H W)
+/// y[t]      = b + sum_tap z[tap, t + shift(tap)]   (masked as above)
+/// ```
+///
+/// The second pass is one masked load and add per tap and output. The
+/// terms are summed in another order than the tiles' (over channels first),
+/// so this path's bits differ from `padded.rs`'s by rounding.
+#[allow(clippy::too_many_arguments)]
+pub fn forward<E: Element>(x: &[E], weight: &[E], bias: Option<&[E]>, w: &Window2d, oc: usize, scratch: &mut [E], y: &mut [E]) {
+    assert!(takes::<E>(w), "direct::forward: window {w:?} not taken");
+    let (plane, taps) = (w.height * w.width, w.kernel_h * w.kernel_w);
+    assert!(
+        x.len() == w.channels * plane
+            && weight.len() == oc * w.patch_len()
+            && y.len() == oc * w.out_len()
+            && bias.is_none_or(|b| b.len() == oc)
+            && scratch.len() >= scratch_len(w, oc),
+        "direct::forward: lengths do not match the window"
+    );
+    if oc == 0 || w.out_len() == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        fn f32s<E: Element>(v: &[E]) -> &[f32] {
+            bytemuck::cast_slice(v)
+        }
+        let (x, weight, bias, y) = (f32s(x), f32s(weight), bias.map(f32s), bytemuck::cast_slice_mut(y));
+        if oc == 1 {
+            let z: &mut [f32] = bytemuck::cast_slice_mut(&mut scratch[..taps * plane]);
+            // W[0, c, tap] at c taps + tap: as a taps x channels matrix, rows 1 apart.
+            let (a, b) = (Strided { data: weight, rs: 1, cs: taps }, Strided { data: x, rs: plane, cs: 1 });
+            small_gemm::gemm_on(Path::Avx512, taps, w.channels, plane, a, b, z);
+            // SAFETY: the CPU has AVX-512F (`takes`); `z` holds every tap's plane.
+            return unsafe { avx512::shifted_sum(z, bias.map(|b| b[0]), w, y) };
+        }
+        // SAFETY: the CPU has AVX-512F and `E` is `f32` (`takes`); the
+        // lengths are checked above.
+        unsafe { avx512::tiles::<8, 2>(x, weight, bias, w, oc, y) }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::MAX_TAPS;
+    use crate::window::Window2d;
+
+    /// `y[t] = b + sum_tap z[tap, t + shift(tap)]` over the taps inside the
+    /// input (`super::forward`'s one-channel path), four vectors at a time.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F; `w` is taken (`super::takes`), `z` holds
+    /// `taps` planes of `height x width` and `y` `out_len` values.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn shifted_sum(z: &[f32], bias: Option<f32>, w: &Window2d, y: &mut [f32]) {
+        const NV: usize = 4;
+        let (plane, len, taps) = (w.height * w.width, w.out_len(), w.kernel_h * w.kernel_w);
+        assert!(z.len() >= taps * plane && y.len() == len);
+        let shifts = shifts(w);
+        let (zp, yp) = (z.as_ptr(), y.as_mut_ptr());
+        let mut masks = [[0 as __mmask16; NV]; MAX_TAPS];
+        for t0 in (0..len).step_by(16 * NV) {
+            tap_masks(w, t0, &mut masks);
+            let mut acc = [_mm512_setzero_ps(); NV];
+            for (tap, (m, &shift)) in masks[..taps].iter().zip(&shifts[..taps]).enumerate() {
+                // Lane l of vector v reads z[tap, t0 + 16 v + l + shift]: inside
+                // the tap's plane wherever the mask is set (the input position
+                // the tap reads); masked lanes are not read.
+                let at = zp.wrapping_add(tap * plane + t0).wrapping_offset(shift);
+                for (v, acc) in acc.iter_mut().enumerate() {
+                    // SAFETY: only the masked-in lanes are read; they are inside `z`.
+                    *acc = _mm512_add_ps(*acc, unsafe { _mm512_maskz_loadu_ps(m[v], at.wrapping_add(16 * v)) });
+                }
+            }
+            for (v, acc) in acc.iter().enumerate() {
+                let out = bias.map_or(*acc, |b| _mm512_add_ps(*acc, _mm512_set1_ps(b)));
+                // SAFETY: the stored lanes are y[t0 + 16 v ..] below `len`.
+                unsafe { _mm512_mask_storeu_ps(yp.add(t0 + 16 * v), lanes_below(len.saturating_sub(t0 + 16 * v)), out) };
+            }
+        }
+    }
+
+    /// The flat shift of tap `i kw + j`: `(i - pt) W + (j - pl)`.
+    fn shifts(w: &Window2d) -> [isize; MAX_TAPS] {
+        std::array::from_fn(|tap| {
+            let (i, j) = (tap / w.kernel_w, tap % w.kernel_w);
+            (i as isize - w.pad_top as isize) * w.width as isize + j as isize - w.pad_left as isize
+        })
+    }
+
+    /// Every tile of `16 NV` output positions, each for every block of `MR`
+    /// output channels (the last block repeats its last row, not stored).
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F; the lengths are those `super::forward`
+    /// checks, with `oc >= 1` and at least one output.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn tiles<const MR: usize, const NV: usize>(
+        x: &[f32],
+        weight: &[f32],
+        bias: Option<&[f32]>,
+        w: &Window2d,
+        oc: usize,
+        y: &mut [f32],
+    ) {
+        let (plane, len, taps) = (w.height * w.width, w.out_len(), w.kernel_h * w.kernel_w);
+        let plen = w.channels * taps;
+        let shifts = shifts(w);
+        let (xp, wp, yp) = (x.as_ptr(), weight.as_ptr(), y.as_mut_ptr());
+        let mut masks = [[0 as __mmask16; NV]; MAX_TAPS];
+        for t0 in (0..len).step_by(16 * NV) {
+            tap_masks(w, t0, &mut masks);
+            let store: [__mmask16; NV] = std::array::from_fn(|v| lanes_below(len.saturating_sub(t0 + 16 * v)));
+            for o0 in (0..oc).step_by(MR) {
+                let mr = MR.min(oc - o0);
+                // Row r of the block's weights (rows past the last repeat it).
+                // SAFETY: row o0 + min(r, mr - 1) < oc of `weight`.
+                let rows: [*const f32; MR] = std::array::from_fn(|r| unsafe { wp.add((o0 + r.min(mr - 1)) * plen) });
+                let mut acc = [[_mm512_setzero_ps(); NV]; MR];
+                for c in 0..w.channels {
+                    let xc = xp.wrapping_add(c * plane + t0);
+                    for (tap, (m, &shift)) in masks[..taps].iter().zip(&shifts[..taps]).enumerate() {
+                        // Lane l of vector v reads x[c, t0 + 16 v + l + shift]:
+                        // inside channel c's plane wherever the mask is set
+                        // (`tap_masks`); masked lanes are not read, so the
+                        // address may point outside `x` (hence `wrapping_offset`).
+                        let at = xc.wrapping_offset(shift);
+                        // SAFETY: only the masked-in lanes are read; they are inside `x`.
+                        let b: [__m512; NV] = std::array::from_fn(|v| unsafe { _mm512_maskz_loadu_ps(m[v], at.wrapping_add(16 * v)) });
+                        let p = c * taps + tap; // the im2col row: (c kh + i) kw + j
+                        for (acc_r, row) in acc.iter_mut().zip(&rows) {
+                            // SAFETY: p < plen, inside the row.
+                            let a = _mm512_set1_ps(unsafe { *row.add(p) });
+                            for v in 0..NV {
+                                acc_r[v] = _mm512_fmadd_ps(a, b[v], acc_r[v]);
+                            }
+                        }
+                    }
+                }
+                // Every r of the unrolled loop, skipping the repeats: with
+                // `acc[..mr]` the compiler kept the sums on the stack.
+                for (r, acc_r) in acc.iter().enumerate().filter(|&(r, _)| r < mr) {
+                    let add = bias.map(|b| _mm512_set1_ps(b[o0 + r]));
+                    for v in 0..NV {
+                        let out = add.map_or(acc_r[v], |b| _mm512_add_ps(acc_r[v], b));
+                        // SAFETY: the stored lanes are y[o0 + r, t0 + 16 v ..] below `len`.
+                        unsafe { _mm512_mask_storeu_ps(yp.add((o0 + r) * len + t0 + 16 * v), store[v], out) };
+                    }
+                }
+            }
+        }
+    }
+
+    /// The lanes below `count` (of 16) set.
+    fn lanes_below(count: usize) -> __mmask16 {
+        ((1u32 << count.min(16)) - 1) as __mmask16
+    }
+
+    /// `masks[i kw + j][v]`: the lanes `l` of vector `v` of the tile at `t0`
+    /// (output `t = t0 + 16 v + l`, at row `r = t / W`, column `x = t % W`)
+    /// that are outputs (`t < out_len`) and whose tap `(i, j)` falls inside
+    /// the input: `0 <= r + i - pt < H` and `0 <= x + j - pl < W`. Each
+    /// comparison is one unsigned compare (a negative value wraps past the
+    /// bound). `w`'s sizes fit in `i32` and its taps in `MAX_TAPS` (`super::takes`).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::needless_range_loop)] // `v` indexes the inner arrays of `masks`
+    fn tap_masks<const NV: usize>(w: &Window2d, t0: usize, masks: &mut [[__mmask16; NV]; MAX_TAPS]) {
+        let (width, len) = (w.width as i32, w.out_len());
+        let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for v in 0..NV {
+            let t = t0 + 16 * v;
+            let outputs = lanes_below(len.saturating_sub(t));
+            // Row and column of each lane: from those of the first lane, then
+            // carried: while a lane's column is past the row, wrap it into the next.
+            let (mut row, mut col) =
+                (_mm512_set1_epi32((t / w.width) as i32), _mm512_add_epi32(_mm512_set1_epi32((t % w.width) as i32), iota));
+            let w_ = _mm512_set1_epi32(width);
+            loop {
+                let past = _mm512_cmpge_epi32_mask(col, w_);
+                if past == 0 {
+                    break;
+                }
+                col = _mm512_mask_sub_epi32(col, past, col, w_);
+                row = _mm512_mask_add_epi32(row, past, row, _mm512_set1_epi32(1));
+            }
+            let inside = |v: __m512i, shift: i32, bound: i32| {
+                _mm512_cmplt_epu32_mask(_mm512_add_epi32(v, _mm512_set1_epi32(shift)), _mm512_set1_epi32(bound))
+            };
+            for i in 0..w.kernel_h {
+                let rows_ok = outputs & inside(row, i as i32 - w.pad_top as i32, w.height as i32);
+                for j in 0..w.kernel_w {
+                    masks[i * w.kernel_w + j][v] = rows_ok & inside(col, j as i32 - w.pad_left as i32, width);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::super::padded::{self, Grid};
+    use crate::window::{Padding, Window2d};
+
+    /// Uniform values in [-1, 1) from a seed (xorshift: the test needs no
+    /// quality, only many distinct values).
+    fn values(seed: u64, len: usize) -> Vec<f32> {
+        let mut s = seed | 1;
+        (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The same bits as `padded::forward` (the widened grid over
+        /// zero-padded planes), or for one output channel the same values
+        /// up to rounding: up to 20 output channels (blocks of 8 and a short
+        /// one), planes up to 40 wide (tiles of 32 and a tail), kernels up
+        /// to 5 x 5, odd and even, with and without bias.
+        #[test]
+        fn matches_the_padded_grid(
+            c in 1usize..5, h in 1usize..12, width in 1usize..41, kh in 1usize..6, kw in 1usize..6,
+            oc in 1usize..21, bias in any::<bool>(), seed in any::<u64>(),
+        ) {
+            let w = Window2d::forward("test", &[1, c, h, width], (kh, kw), 1, Padding::Same).unwrap();
+            prop_assume!(super::takes::<f32>(&w));
+            let x = values(seed, c * h * width);
+            let weight = values(seed ^ 1, oc * w.patch_len());
+            let b = bias.then(|| values(seed ^ 2, oc));
+            let mut want = vec![0.0; oc * w.out_len()];
+            let grid = Grid::of(&w).unwrap();
+            let mut scratch = vec![0.0; grid.scratch_len(&w, oc)];
+            padded::forward(&x, &weight, b.as_deref(), &w, &grid, oc, &mut scratch, &mut want);
+            let mut got = vec![f32::NAN; oc * w.out_len()];
+            let mut scratch = vec![f32::NAN; super::scratch_len(&w, oc)];
+            super::forward(&x, &weight, b.as_deref(), &w, oc, &mut scratch, &mut got);
+            if oc > 1 {
+                let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                prop_assert_eq!(bits(&got), bits(&want));
+            } else {
+                // Summed over channels first: equal up to rounding, relative
+                // to the sum of the terms' sizes (at most patch_len + 1 terms of size <= 1).
+                let tol = 1e-6 * (w.patch_len() + 1) as f32;
+                for (g, e) in got.iter().zip(&want) {
+                    prop_assert!((g - e).abs() <= tol, "{} against {}", g, e);
+                }
+            }
+        }
+    }
+}
