@@ -40,13 +40,13 @@ use crate::window::Window2d;
 const MAX_TAPS: usize = 25;
 
 /// Whether `forward` takes window `w` for `E` on this CPU: stride 1, the
-/// output as wide as the input, at most `MAX_TAPS` taps, sizes that fit the
+/// output no wider than the input, at most `MAX_TAPS` taps, sizes that fit the
 /// masks' 32-bit lane arithmetic, and AVX-512 with `f32`.
 pub fn takes<E: Element>(w: &Window2d) -> bool {
     let fits_i32 = |v: usize| v < i32::MAX as usize / 4;
     E::DTYPE == DType::F32
         && w.stride == 1
-        && w.out_w == w.width
+        && w.out_w <= w.width
         && w.kernel_h * w.kernel_w <= MAX_TAPS
         && [w.height * w.width, w.out_h * w.out_w, w.pad_top, w.pad_left, w.kernel_h, w.kernel_w].into_iter().all(fits_i32)
         && avx512_available()
@@ -105,6 +105,7 @@ pub fn forward<E: Element>(x: &[E], weight: &[E], bias: Option<&[E]>, w: &Window
     }
     #[cfg(target_arch = "x86_64")]
     {
+        use avx512::{Narrower, SameWidth};
         fn f32s<E: Element>(v: &[E]) -> &[f32] {
             bytemuck::cast_slice(v)
         }
@@ -114,12 +115,25 @@ pub fn forward<E: Element>(x: &[E], weight: &[E], bias: Option<&[E]>, w: &Window
             // W[0, c, tap] at c taps + tap: as a taps x channels matrix, rows 1 apart.
             let (a, b) = (Strided { data: weight, rs: 1, cs: taps }, Strided { data: x, rs: plane, cs: 1 });
             small_gemm::gemm_on(Path::Avx512, taps, w.channels, plane, a, b, z);
+            let b = bias.map(|b| b[0]);
             // SAFETY: the CPU has AVX-512F (`takes`); `z` holds every tap's plane.
-            return unsafe { avx512::shifted_sum(z, bias.map(|b| b[0]), w, y) };
+            return unsafe {
+                if w.out_w == w.width {
+                    avx512::shifted_sum::<4, SameWidth<4>>(z, b, w, y)
+                } else {
+                    avx512::shifted_sum::<4, Narrower<4>>(z, b, w, y)
+                }
+            };
         }
         // SAFETY: the CPU has AVX-512F and `E` is `f32` (`takes`); the
         // lengths are checked above.
-        unsafe { avx512::tiles::<8, 2>(x, weight, bias, w, oc, y) }
+        unsafe {
+            if w.out_w == w.width {
+                avx512::tiles::<8, 2, SameWidth<2>>(x, weight, bias, w, oc, y)
+            } else {
+                avx512::tiles::<8, 2, Narrower<2>>(x, weight, bias, w, oc, y)
+            }
+        }
     }
 }
 
@@ -131,20 +145,19 @@ mod avx512 {
     use crate::window::Window2d;
 
     /// `y[t] = b + sum_tap z[tap, t + shift(tap)]` over the taps inside the
-    /// input (`super::forward`'s one-channel path), four vectors at a time.
+    /// input (`super::forward`'s one-channel path), `NV` vectors at a time.
     ///
     /// # Safety
     /// The CPU must have AVX-512F; `w` is taken (`super::takes`), `z` holds
     /// `taps` planes of `height x width` and `y` `out_len` values.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn shifted_sum(z: &[f32], bias: Option<f32>, w: &Window2d, y: &mut [f32]) {
-        const NV: usize = 4;
-        let (plane, len, taps) = (w.height * w.width, w.out_len(), w.kernel_h * w.kernel_w);
-        assert!(z.len() >= taps * plane && y.len() == len);
+    pub(super) unsafe fn shifted_sum<const NV: usize, S: Store<NV>>(z: &[f32], bias: Option<f32>, w: &Window2d, y: &mut [f32]) {
+        let (plane, grid, taps) = (w.height * w.width, w.out_h * w.width, w.kernel_h * w.kernel_w);
+        assert!(z.len() >= taps * plane && y.len() == w.out_len());
         let shifts = shifts(w);
         let (zp, yp) = (z.as_ptr(), y.as_mut_ptr());
         let mut masks = [[0 as __mmask16; NV]; MAX_TAPS];
-        for t0 in (0..len).step_by(16 * NV) {
+        for t0 in (0..grid).step_by(16 * NV) {
             tap_masks(w, t0, &mut masks);
             let mut acc = [_mm512_setzero_ps(); NV];
             for (tap, (m, &shift)) in masks[..taps].iter().zip(&shifts[..taps]).enumerate() {
@@ -157,10 +170,11 @@ mod avx512 {
                     *acc = _mm512_add_ps(*acc, unsafe { _mm512_maskz_loadu_ps(m[v], at.wrapping_add(16 * v)) });
                 }
             }
+            let store = S::of(w, t0);
             for (v, acc) in acc.iter().enumerate() {
                 let out = bias.map_or(*acc, |b| _mm512_add_ps(*acc, _mm512_set1_ps(b)));
-                // SAFETY: the stored lanes are y[t0 + 16 v ..] below `len`.
-                unsafe { _mm512_mask_storeu_ps(yp.add(t0 + 16 * v), lanes_below(len.saturating_sub(t0 + 16 * v)), out) };
+                // SAFETY: `Store` writes inside y.
+                unsafe { store.put(yp, v, out) };
             }
         }
     }
@@ -180,7 +194,7 @@ mod avx512 {
     /// The CPU must have AVX-512F; the lengths are those `super::forward`
     /// checks, with `oc >= 1` and at least one output.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn tiles<const MR: usize, const NV: usize>(
+    pub(super) unsafe fn tiles<const MR: usize, const NV: usize, S: Store<NV>>(
         x: &[f32],
         weight: &[f32],
         bias: Option<&[f32]>,
@@ -188,14 +202,14 @@ mod avx512 {
         oc: usize,
         y: &mut [f32],
     ) {
-        let (plane, len, taps) = (w.height * w.width, w.out_len(), w.kernel_h * w.kernel_w);
+        let (plane, grid, len, taps) = (w.height * w.width, w.out_h * w.width, w.out_len(), w.kernel_h * w.kernel_w);
         let plen = w.channels * taps;
         let shifts = shifts(w);
         let (xp, wp, yp) = (x.as_ptr(), weight.as_ptr(), y.as_mut_ptr());
         let mut masks = [[0 as __mmask16; NV]; MAX_TAPS];
-        for t0 in (0..len).step_by(16 * NV) {
+        for t0 in (0..grid).step_by(16 * NV) {
             tap_masks(w, t0, &mut masks);
-            let store: [__mmask16; NV] = std::array::from_fn(|v| lanes_below(len.saturating_sub(t0 + 16 * v)));
+            let store = S::of(w, t0);
             for o0 in (0..oc).step_by(MR) {
                 let mr = MR.min(oc - o0);
                 // Row r of the block's weights (rows past the last repeat it).
@@ -226,12 +240,98 @@ mod avx512 {
                 // `acc[..mr]` the compiler kept the sums on the stack.
                 for (r, acc_r) in acc.iter().enumerate().filter(|&(r, _)| r < mr) {
                     let add = bias.map(|b| _mm512_set1_ps(b[o0 + r]));
-                    for v in 0..NV {
-                        let out = add.map_or(acc_r[v], |b| _mm512_add_ps(acc_r[v], b));
-                        // SAFETY: the stored lanes are y[o0 + r, t0 + 16 v ..] below `len`.
-                        unsafe { _mm512_mask_storeu_ps(yp.add((o0 + r) * len + t0 + 16 * v), store[v], out) };
+                    for (v, acc) in acc_r.iter().enumerate() {
+                        let out = add.map_or(*acc, |b| _mm512_add_ps(*acc, b));
+                        // SAFETY: `Store` writes inside channel o0 + r < oc of y.
+                        unsafe { store.put(yp.add((o0 + r) * len), v, out) };
                     }
                 }
+            }
+        }
+    }
+
+    /// Where the `NV` vectors of the tile at `t0` go in one output channel.
+    /// One type per kind of window, chosen once per call: a `match` per
+    /// store made the compiler keep the sums on the stack.
+    pub(super) trait Store<const NV: usize> {
+        fn of(w: &Window2d, t0: usize) -> Self;
+        /// Stores vector `v` of the tile in output channel `y` (its start).
+        ///
+        /// # Safety
+        /// `y` is the start of an output channel (`out_h * out_w` values)
+        /// of the window that made this, and `v < NV`.
+        unsafe fn put(&self, y: *mut f32, v: usize, value: __m512);
+    }
+
+    /// As wide as the input: each vector goes where the grid has it, the
+    /// lanes below `out_len`.
+    pub(super) struct SameWidth<const NV: usize> {
+        t0: usize,
+        masks: [__mmask16; NV],
+    }
+
+    impl<const NV: usize> Store<NV> for SameWidth<NV> {
+        fn of(w: &Window2d, t0: usize) -> Self {
+            SameWidth { t0, masks: std::array::from_fn(|v| lanes_below(w.out_len().saturating_sub(t0 + 16 * v))) }
+        }
+        #[inline(always)]
+        unsafe fn put(&self, y: *mut f32, v: usize, value: __m512) {
+            // SAFETY: the stored lanes are below out_len.
+            unsafe { _mm512_mask_storeu_ps(y.add(self.t0 + 16 * v), self.masks[v], value) }
+        }
+    }
+
+    /// Narrower than the input: row by row (`Rows`).
+    pub(super) struct Narrower<const NV: usize>([Rows; NV]);
+
+    impl<const NV: usize> Store<NV> for Narrower<NV> {
+        fn of(w: &Window2d, t0: usize) -> Self {
+            Narrower(std::array::from_fn(|v| Rows::of(w, t0 + 16 * v)))
+        }
+        #[inline(always)]
+        unsafe fn put(&self, y: *mut f32, v: usize, value: __m512) {
+            // SAFETY: `Rows::store`'s contract, passed on.
+            unsafe { self.0[v].store(y, value) }
+        }
+    }
+
+    /// Where the 16 lanes of the grid vector at `t` go in one output
+    /// channel: lane `l` is grid position `t + l`, at row `r = (t + l) / W`
+    /// and column `x = (t + l) % W`, and goes to `y[r out_w + x]` if `x <
+    /// out_w` and `r < out_h`. The lanes of one row form a run, stored by
+    /// one masked store; as wide as the input (`same`), every run lands
+    /// where the grid has it, so there is one store.
+    struct Rows {
+        count: usize,
+        /// Per run: where lane 0 would go (`r out_w + x - l`), and its lanes.
+        runs: [(isize, __mmask16); 16],
+    }
+
+    impl Rows {
+        fn of(w: &Window2d, t: usize) -> Rows {
+            let mut rows = Rows { count: 0, runs: [(0, 0); 16] };
+            let (mut r, mut x, mut l) = (t / w.width, t % w.width, 0);
+            while l < 16 && r < w.out_h {
+                let run = (16 - l).min(w.width - x); // lanes in row r
+                let kept = run.min(w.out_w.saturating_sub(x)); // of which columns < out_w
+                rows.runs[rows.count] = ((r * w.out_w + x) as isize - l as isize, lanes_below(l + kept) & !lanes_below(l));
+                rows.count += 1;
+                (r, x, l) = (r + 1, 0, l + run);
+            }
+            rows
+        }
+
+        /// Stores `v`'s lanes at their places in `y`, one output channel.
+        ///
+        /// # Safety
+        /// `y` is the start of an output channel (`out_h * out_w` values),
+        /// the window that made these runs.
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn store(&self, y: *mut f32, v: __m512) {
+            for &(at, m) in &self.runs[..self.count] {
+                // SAFETY: the masked-in lanes are y[r out_w + x], x < out_w, r < out_h.
+                unsafe { _mm512_mask_storeu_ps(y.wrapping_offset(at), m, v) };
             }
         }
     }
@@ -251,11 +351,11 @@ mod avx512 {
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::needless_range_loop)] // `v` indexes the inner arrays of `masks`
     fn tap_masks<const NV: usize>(w: &Window2d, t0: usize, masks: &mut [[__mmask16; NV]; MAX_TAPS]) {
-        let (width, len) = (w.width as i32, w.out_len());
+        let (width, grid) = (w.width as i32, w.out_h * w.width);
         let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         for v in 0..NV {
             let t = t0 + 16 * v;
-            let outputs = lanes_below(len.saturating_sub(t));
+            let outputs = lanes_below(grid.saturating_sub(t));
             // Row and column of each lane: from those of the first lane, then
             // carried: while a lane's column is past the row, wrap it into the next.
             let (mut row, mut col) =
@@ -310,13 +410,16 @@ mod tests {
         /// zero-padded planes), or for one output channel the same values
         /// up to rounding: up to 20 output channels (blocks of 8 and a short
         /// one), planes up to 40 wide (tiles of 32 and a tail), kernels up
-        /// to 5 x 5, odd and even, with and without bias.
+        /// to 5 x 5, odd and even, `same` and `valid` (narrower output), with
+        /// and without bias.
         #[test]
         fn matches_the_padded_grid(
             c in 1usize..5, h in 1usize..12, width in 1usize..41, kh in 1usize..6, kw in 1usize..6,
-            oc in 1usize..21, bias in any::<bool>(), seed in any::<u64>(),
+            oc in 1usize..21, same in any::<bool>(), bias in any::<bool>(), seed in any::<u64>(),
         ) {
-            let w = Window2d::forward("test", &[1, c, h, width], (kh, kw), 1, Padding::Same).unwrap();
+            let padding = if same { Padding::Same } else { Padding::Valid };
+            prop_assume!(same || (h >= kh && width >= kw));
+            let w = Window2d::forward("test", &[1, c, h, width], (kh, kw), 1, padding).unwrap();
             prop_assume!(super::takes::<f32>(&w));
             let x = values(seed, c * h * width);
             let weight = values(seed ^ 1, oc * w.patch_len());
