@@ -9,6 +9,7 @@ pub mod buffer;
 mod conv;
 mod direct;
 mod elementwise;
+mod exp;
 mod layout;
 pub mod matmul;
 mod optim;

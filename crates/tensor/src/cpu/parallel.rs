@@ -21,12 +21,17 @@ pub const CHUNK: usize = 1 << 14;
 
 /// `out[i] = f(x[i])`, in parallel above the threshold.
 pub fn map<E: Element>(x: &[E], f: impl Fn(E) -> E + Sync + Send) -> Buffer<E> {
+    map_slices(x, |o, x| o.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v)))
+}
+
+/// `kernel(out_part, x_part)` over `x` whole, or over its `CHUNK`s in
+/// parallel above the threshold: `map` with the loop left to the caller.
+pub fn map_slices<E: Element>(x: &[E], kernel: impl Fn(&mut [E], &[E]) + Sync + Send) -> Buffer<E> {
     let mut out = Buffer::for_overwrite(x.len());
-    let kernel = |(o, x): (&mut [E], &[E])| o.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
     if x.len() < PAR_MIN_ELEMS {
-        kernel((&mut out, x));
+        kernel(&mut out, x);
     } else {
-        out.par_chunks_mut(CHUNK).zip(x.par_chunks(CHUNK)).for_each(kernel);
+        out.par_chunks_mut(CHUNK).zip(x.par_chunks(CHUNK)).for_each(|(o, x)| kernel(o, x));
     }
     out
 }
