@@ -23,9 +23,9 @@
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
     const SHIFTER: f32 = 12_582_912.0; // 1.5 * 2^23
-    const C1: f32 = 0.693_359_375; // 355 / 512: ln 2 to 9 bits
+    const C1: f32 = 355.0 / 512.0; // ln 2 to 9 bits
     const C2: f32 = -2.121_944_4e-4; // ln 2 - C1
-    const P: [f32; 6] = [1.987_569_1e-4, 1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 0.166_666_65, 0.500_000_0];
+    const P: [f32; 6] = [1.987_569_1e-4, 1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 0.166_666_65, 0.5];
     let x = x.clamp(-104.0, 89.0);
     let shifted = x * std::f32::consts::LOG2_E + SHIFTER; // 1.5 * 2^23 + n
     let n = shifted - SHIFTER;
