@@ -40,4 +40,42 @@ mod tests {
             check_tensors(vec![x], seed, |v| v[0].max_pool2d(k, stride, padding));
         }
     }
+
+    /// The conv autoencoder pools before its relu (`recon-nn`'s `build.rs`):
+    /// the same values and input gradients, bit for bit, as relu then
+    /// pooling. Values on a coarse grid, so windows have ties, and windows
+    /// that are all negative or all zero.
+    #[test]
+    fn relu_then_pooling_equals_pooling_then_relu() {
+        use crate::Tape;
+        let mut r = StdRng::seed_from_u64(7);
+        for padding in [Padding::Same, Padding::Valid] {
+            let shape = [2, 3, 7, 6];
+            let len: usize = shape.iter().product();
+            let grid: Vec<f64> = (0..len).map(|i| ((i * 7919) % 9) as f64 / 4.0 - 1.0).collect();
+            let mut v = grid.clone();
+            v.shuffle(&mut r);
+            let backend = Cpu64::new();
+            let x = Tensor::from_f64s(&backend, &v, &shape).unwrap();
+            let run = |pool_first: bool| {
+                let tape = Tape::new();
+                let xv = tape.param(&x);
+                let y =
+                    if pool_first { xv.max_pool2d(2, 2, padding).unwrap().relu() } else { xv.relu().unwrap().max_pool2d(2, 2, padding) }
+                        .unwrap();
+                // A loss that weighs every output differently.
+                let n = y.value().numel();
+                let weights = tape.constant(
+                    &Tensor::from_f64s(&backend, &(0..n).map(|i| i as f64 + 1.0).collect::<Vec<_>>(), y.value().shape()).unwrap(),
+                );
+                let grads = tape.backward(&y.mul(&weights).unwrap().sum_all().unwrap()).unwrap();
+                (y.value().to_vec().unwrap(), grads.get(&xv).unwrap().to_vec().unwrap())
+            };
+            let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let ((y1, g1), (y2, g2)) = (run(true), run(false));
+            assert_eq!(bits(&y1), bits(&y2), "values, {padding:?}");
+            assert_eq!(bits(&g1), bits(&g2), "gradients, {padding:?}");
+            assert!(g1.iter().any(|&g| g != 0.0) && y1.iter().any(|&y| y == 0.0), "the case has both kinds of windows");
+        }
+    }
 }
