@@ -40,15 +40,16 @@ use crate::window::Window2d;
 const MAX_TAPS: usize = 25;
 
 /// Whether `forward` takes window `w` for `E` on this CPU: stride 1, the
-/// output no wider than the input, at most `MAX_TAPS` taps, sizes that fit the
-/// masks' 32-bit lane arithmetic, and AVX-512 with `f32`.
+/// output no wider than the input, at most `MAX_TAPS` taps, a grid small
+/// enough for the masks' lane arithmetic (`tap_masks`: positions below
+/// 2^22, so 32-bit lanes and `f32` rows are exact), and AVX-512 with `f32`.
 pub fn takes<E: Element>(w: &Window2d) -> bool {
-    let fits_i32 = |v: usize| v < i32::MAX as usize / 4;
+    let small = |v: usize| v < 1 << 21;
     E::DTYPE == DType::F32
         && w.stride == 1
         && w.out_w <= w.width
         && w.kernel_h * w.kernel_w <= MAX_TAPS
-        && [w.height * w.width, w.out_h * w.out_w, w.pad_top, w.pad_left, w.kernel_h, w.kernel_w].into_iter().all(fits_i32)
+        && [w.height * w.width, w.out_h * w.width, w.pad_top, w.pad_left].into_iter().all(small)
         && avx512_available()
 }
 
@@ -181,10 +182,13 @@ mod avx512 {
 
     /// The flat shift of tap `i kw + j`: `(i - pt) W + (j - pl)`.
     fn shifts(w: &Window2d) -> [isize; MAX_TAPS] {
-        std::array::from_fn(|tap| {
-            let (i, j) = (tap / w.kernel_w, tap % w.kernel_w);
-            (i as isize - w.pad_top as isize) * w.width as isize + j as isize - w.pad_left as isize
-        })
+        let mut shifts = [0; MAX_TAPS];
+        for i in 0..w.kernel_h {
+            for j in 0..w.kernel_w {
+                shifts[i * w.kernel_w + j] = (i as isize - w.pad_top as isize) * w.width as isize + j as isize - w.pad_left as isize;
+            }
+        }
+        shifts
     }
 
     /// Every tile of `16 NV` output positions, each for every block of `MR`
@@ -337,12 +341,13 @@ mod avx512 {
     }
 
     /// The lanes below `count` (of 16) set.
+    #[inline]
     fn lanes_below(count: usize) -> __mmask16 {
         ((1u32 << count.min(16)) - 1) as __mmask16
     }
 
     /// `masks[i kw + j][v]`: the lanes `l` of vector `v` of the tile at `t0`
-    /// (output `t = t0 + 16 v + l`, at row `r = t / W`, column `x = t % W`)
+    /// (grid position `t = t0 + 16 v + l`, at row `r = t / W`, column `x = t % W`)
     /// that are outputs (`t < out_len`) and whose tap `(i, j)` falls inside
     /// the input: `0 <= r + i - pt < H` and `0 <= x + j - pl < W`. Each
     /// comparison is one unsigned compare (a negative value wraps past the
@@ -353,22 +358,20 @@ mod avx512 {
     fn tap_masks<const NV: usize>(w: &Window2d, t0: usize, masks: &mut [[__mmask16; NV]; MAX_TAPS]) {
         let (width, grid) = (w.width as i32, w.out_h * w.width);
         let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let w_ = _mm512_set1_epi32(width);
+        let inv_w = _mm512_set1_ps(1.0 / w.width as f32);
         for v in 0..NV {
-            let t = t0 + 16 * v;
-            let outputs = lanes_below(grid.saturating_sub(t));
-            // Row and column of each lane: from those of the first lane, then
-            // carried: while a lane's column is past the row, wrap it into the next.
-            let (mut row, mut col) =
-                (_mm512_set1_epi32((t / w.width) as i32), _mm512_add_epi32(_mm512_set1_epi32((t % w.width) as i32), iota));
-            let w_ = _mm512_set1_epi32(width);
-            loop {
-                let past = _mm512_cmpge_epi32_mask(col, w_);
-                if past == 0 {
-                    break;
-                }
-                col = _mm512_mask_sub_epi32(col, past, col, w_);
-                row = _mm512_mask_add_epi32(row, past, row, _mm512_set1_epi32(1));
-            }
+            let outputs = lanes_below(grid.saturating_sub(t0 + 16 * v));
+            // Row and column of each lane without an integer division (a
+            // scalar one per vector, or a loop carrying columns into rows,
+            // cost more than the masks): r = floor((t + 1/2) / W) in f32.
+            // (t + 1/2) / W is at least 1/(2W) away from an integer, and f32
+            // is off by less than that while t < 2^22 (`takes`: the grid is
+            // below 2^21, and a tile runs at most 64 past it).
+            let t = _mm512_add_epi32(_mm512_set1_epi32((t0 + 16 * v) as i32), iota);
+            let half = _mm512_add_ps(_mm512_cvtepi32_ps(t), _mm512_set1_ps(0.5));
+            let row = _mm512_cvttps_epi32(_mm512_mul_ps(half, inv_w));
+            let col = _mm512_sub_epi32(t, _mm512_mullo_epi32(row, w_));
             let inside = |v: __m512i, shift: i32, bound: i32| {
                 _mm512_cmplt_epu32_mask(_mm512_add_epi32(v, _mm512_set1_epi32(shift)), _mm512_set1_epi32(bound))
             };
