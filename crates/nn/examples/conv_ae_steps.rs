@@ -107,6 +107,9 @@ impl Backend for Timed {
     fn max_pool2d(&self, x: &Self::Storage, w: &Window2d) -> Result<(Self::Storage, Self::Indices)> {
         timed(|| format!("max_pool2d {}", win(w)), || self.0.max_pool2d(x, w))
     }
+    fn max_pool2d_values(&self, x: &Self::Storage, w: &Window2d) -> Result<Self::Storage> {
+        timed(|| format!("max_pool2d_values {}", win(w)), || self.0.max_pool2d_values(x, w))
+    }
     fn max_pool2d_backward(&self, dy: &Self::Storage, idx: &Self::Indices, w: &Window2d) -> Result<Self::Storage> {
         timed(|| format!("max_pool2d_backward {}", win(w)), || self.0.max_pool2d_backward(dy, idx, w))
     }

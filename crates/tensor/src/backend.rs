@@ -222,6 +222,11 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
     /// Max over each window (padding never wins), shape `[n, c, out_h, out_w]`,
     /// with the flat input position of each maximum (the first, on ties).
     fn max_pool2d(&self, x: &Self::Storage, w: &Window2d) -> Result<(Self::Storage, Self::Indices)>;
+    /// `max_pool2d`'s values alone, for a pass that will not go backward
+    /// (scoring). The default drops the indices; a backend may skip them.
+    fn max_pool2d_values(&self, x: &Self::Storage, w: &Window2d) -> Result<Self::Storage> {
+        Ok(self.max_pool2d(x, w)?.0)
+    }
     /// Routes each output gradient to its argmax: `dx[idx[o]] += dy[o]`.
     fn max_pool2d_backward(&self, dy: &Self::Storage, idx: &Self::Indices, w: &Window2d) -> Result<Self::Storage>;
 

@@ -161,6 +161,14 @@ impl<B: Backend> Tensor<B> {
         Ok(Pooled { out, argmax: Arc::new(argmax), window: g })
     }
 
+    /// `max_pool2d`'s values without the positions of the maxima: for a
+    /// pass that will not go backward.
+    pub fn max_pool2d_values(&self, kernel: usize, stride: usize, padding: Padding) -> Result<Self> {
+        let g = Window2d::forward("max_pool2d", self.shape(), (kernel, kernel), stride, padding)?;
+        let data = self.backend().max_pool2d_values(self.storage(), &g)?;
+        Ok(self.wrap(smallvec![g.batch, g.channels, g.out_h, g.out_w], data))
+    }
+
     /// The gradient of max pooling: this tensor (`dy`, the pooled shape) routed
     /// back to the positions the maxima came from, `dx[argmax[o]] += dy[o]`.
     pub fn max_pool2d_backward(&self, argmax: &B::Indices, w: &Window2d) -> Result<Self> {

@@ -166,6 +166,8 @@ proptest! {
         let (want, want_arg) = max_pool2d(&x, &g);
         let out = v64(&pooled.out);
         assert_exact(&out, &want, &format!("max_pool2d {case:?}"));
+        let values = t64(&x, &case.x_shape()).max_pool2d_values(k, case.stride, case.padding()).unwrap();
+        assert_exact(&v64(&values), &want, &format!("max_pool2d_values {case:?}"));
         let arg: Vec<usize> = pooled.argmax.iter().map(|&a| a as usize).collect();
         prop_assert_eq!(&arg, &want_arg, "argmax (first maximum on ties) {:?}", case);
         // Each argmax lies inside its window, in the same plane, and holds the max.
@@ -224,6 +226,15 @@ fn check_pool_f32(case: Win, ties: bool, seed: u64) {
     assert_exact(&out, &want, &format!("max_pool2d f32 {case:?}"));
     let arg: Vec<usize> = pooled.argmax.iter().map(|&a| a as usize).collect();
     assert_eq!(arg, want_arg, "argmax (first maximum on ties) {case:?}");
+    // Without the indices (a pass that will not go backward: another kernel
+    // on AVX-512), the same bits, with NaN and infinities mixed in too.
+    let bits = |t: &Tensor<Cpu32>| t.to_vec().unwrap().into_iter().map(f32::to_bits).collect::<Vec<_>>();
+    assert_eq!(bits(&t.max_pool2d_values(2, 2, case.padding()).unwrap()), bits(&pooled.out), "max_pool2d_values {case:?}");
+    let special = [f32::NAN, f32::NEG_INFINITY, f32::INFINITY, -0.0];
+    let odd: Vec<f32> = t.to_vec().unwrap().into_iter().enumerate().map(|(i, v)| if i % 5 == 1 { special[i / 5 % 4] } else { v }).collect();
+    let t = Tensor::from_vec(&Cpu32::new(), odd, &case.x_shape()).unwrap();
+    let pooled = t.max_pool2d(2, 2, case.padding()).unwrap();
+    assert_eq!(bits(&t.max_pool2d_values(2, 2, case.padding()).unwrap()), bits(&pooled.out), "max_pool2d_values with NaN {case:?}");
 }
 
 /// `f32` upsampling by 2 of a tensor of `shape` against the naive loop.

@@ -8,8 +8,13 @@ use crate::tape::Var;
 
 impl<'t, B: Backend> Var<'t, B> {
     /// `y[n, c, oy, ox] = max_{i, j} x[n, c, oy*s + i - pad, ox*s + j - pad]`.
-    /// `dx[argmax] += g`.
+    /// `dx[argmax] += g`. Where no gradient will flow back (`x` needs none:
+    /// a no-grad tape, or a constant), the positions are not kept.
     pub fn max_pool2d(&self, kernel: usize, stride: usize, padding: Padding) -> Result<Var<'t, B>> {
+        if !self.requires_grad() {
+            let y = self.value().max_pool2d_values(kernel, stride, padding)?;
+            return self.tape().record("max_pool2d", &[self], y, |_, _| Ok(smallvec![None]));
+        }
         let pooled = self.value().max_pool2d(kernel, stride, padding)?;
         let (argmax, window) = (pooled.argmax, pooled.window);
         self.tape().record("max_pool2d", &[self], pooled.out, move |g, _| Ok(smallvec![Some(g.max_pool2d_backward(&argmax, &window)?)]))

@@ -251,6 +251,34 @@ pub fn max_pool2d<E: Element>(x: &[E], w: &Window2d) -> (Buffer<E>, Vec<u32>) {
     (out, idx)
 }
 
+/// `max_pool2d`'s values without the indices, for passes that will not go
+/// backward (`Backend::max_pool2d_values`). 2 x 2 windows moved by 2 with
+/// no leading padding (Keras' pooling, odd sizes included) take a kernel
+/// that keeps no indices, on AVX-512: a third of the work, and no index
+/// buffer. Others take `max_pool2d` and drop the indices.
+pub fn max_pool2d_values<E: Element>(x: &[E], w: &Window2d) -> Buffer<E> {
+    #[cfg(target_arch = "x86_64")]
+    if w.kernel_h == 2
+        && w.kernel_w == 2
+        && w.stride == 2
+        && w.pad_top == 0
+        && w.pad_left == 0
+        && E::DTYPE == DType::F32
+        && std::is_x86_feature_detected!("avx512f")
+    {
+        let (plane_in, plane_out) = (w.height * w.width, w.out_len());
+        let mut out = Buffer::for_overwrite(w.batch * w.channels * plane_out);
+        for_each_row(&mut out, plane_out, |p, out| {
+            let x: &[f32] = bytemuck::cast_slice(&x[p * plane_in..(p + 1) * plane_in]);
+            // SAFETY: the CPU has AVX-512F; `x` is one input plane and
+            // `out` its output plane, of the window's sizes.
+            unsafe { avx512::pool_plane(x, w.width, w.out_w, bytemuck::cast_slice_mut(out)) };
+        });
+        return out;
+    }
+    max_pool2d(x, w).0
+}
+
 /// `dx[idx[o]] += dy[o]`, plane by plane (an argmax never leaves its plane).
 pub fn max_pool2d_backward<E: Element>(dy: &[E], idx: &[u32], w: &Window2d) -> Buffer<E> {
     let plane_in = w.height * w.width;
@@ -289,6 +317,54 @@ mod avx512 {
             // SAFETY: as for this function, row by row.
             unsafe { pool_pairs(r0, r1, a0 + (2 * r * width) as u32, out, idx) };
         }
+    }
+
+    /// One plane of `super::max_pool2d_values`: output row `r` is the
+    /// maximum over input rows `2r` and `2r + 1` (the last alone when the
+    /// height is odd) and columns `2i`, `2i + 1` (likewise), compared in
+    /// `pool_pairs`' order with its strict `>`. Missing values read as
+    /// `-inf`, which never wins (the window's first value is always there).
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F; `x` holds rows of `width` values, `out`
+    /// rows of `out_w >= 1` values, with `out_w <= ceil(width / 2)` and at
+    /// most one output row per two input rows (rounded up): `same` padding
+    /// pools the odd last row or column alone, `valid` drops it.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn pool_plane(x: &[f32], width: usize, out_w: usize, out: &mut [f32]) {
+        let height = x.len() / width;
+        let out_h = out.len() / out_w;
+        assert!(out_w <= width.div_ceil(2) && out.len() == out_h * out_w && out_h <= height.div_ceil(2) && x.len() == height * width);
+        let lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let even = _mm512_slli_epi32::<1>(lanes);
+        let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+        let none = _mm512_set1_ps(f32::NEG_INFINITY);
+        for (r, out) in out.chunks_exact_mut(out_w).enumerate() {
+            let top = x[2 * r * width..].as_ptr();
+            let bottom = (2 * r + 1 < height).then(|| x[(2 * r + 1) * width..].as_ptr());
+            for i in (0..out_w).step_by(16) {
+                // Input columns 2i .. 2i + 32 that are inside the row.
+                let (lo, hi) = (mask(width - 2 * i), mask(width.saturating_sub(2 * i + 16)));
+                // SAFETY: the unmasked lanes are inside the row.
+                let row = |p: *const f32| unsafe {
+                    let (a, b) =
+                        (_mm512_mask_loadu_ps(none, lo, p.wrapping_add(2 * i)), _mm512_mask_loadu_ps(none, hi, p.wrapping_add(2 * i + 16)));
+                    (_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b))
+                };
+                let ((t0, t1), (b0, b1)) = (row(top), bottom.map_or((none, none), row));
+                let mut best = t0;
+                for v in [t1, b0, b1] {
+                    best = _mm512_mask_mov_ps(best, _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, best), v);
+                }
+                // SAFETY: the stored lanes are out[i .. min(i + 16, out_w)].
+                unsafe { _mm512_mask_storeu_ps(out.as_mut_ptr().add(i), mask(out_w - i), best) };
+            }
+        }
+    }
+
+    /// The lanes below `count` (of 16) set.
+    fn mask(count: usize) -> __mmask16 {
+        ((1u32 << count.min(16)) - 1) as __mmask16
     }
 
     /// `out[i]`, `idx[i]`: the maximum of `r0[2i], r0[2i+1], r1[2i],
