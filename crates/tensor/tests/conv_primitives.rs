@@ -8,7 +8,7 @@
 //! kernels, strides 1 to 3, both paddings, one to three output channels
 //! (one channel takes the single-row path), in `f64` and in `f32` (whose
 //! stride-1 forward runs, where the CPU has AVX-512, on `direct.rs` when the
-//! output is as wide as the input and on `padded.rs`'s implicit im2col
+//! output is no wider than the input and on `padded.rs`'s implicit im2col
 //! otherwise); then the conv autoencoder's own shapes, large enough for the
 //! parallel paths.
 

@@ -21,9 +21,10 @@
 //! `col2im` disappears. Other strides compute `W^T g_n` and fold it with
 //! `col2im`, still per item in cache.
 //!
-//! A stride-1 convolution needs no im2col matrix at all. With the output as
-//! wide as the input (`same` padding) it reads the input in place
-//! (`direct.rs`, AVX-512); otherwise it reads zero-padded copies of the
+//! A stride-1 convolution needs no im2col matrix at all. With the output no
+//! wider than the input (`same` and `valid` padding) it reads the input in
+//! place (`direct.rs`, AVX-512); otherwise (a wider output: the input
+//! gradient of a `valid` convolution) it reads zero-padded copies of the
 //! input planes (`padded.rs`: on the AVX-512 path for any number of output
 //! channels, elsewhere for one).
 //! The remaining products take `small_gemm`'s AVX-512 path when `B`'s rows

@@ -1,5 +1,5 @@
-//! Stride-1 convolution with the output as wide as the input, read in place:
-//! no padded copy, no im2col matrix, no widened grid (AVX-512, `f32`).
+//! Stride-1 convolution with the output no wider than the input, read in
+//! place: no padded copy, no im2col matrix (AVX-512, `f32`).
 //!
 //! The math. When `out_w == width` (stride 1 with Keras' `same` padding, and
 //! the input gradient of such a convolution), output position `(r, x)` and
@@ -17,6 +17,11 @@
 //! the lanes whose tap is inside. The masks depend on the tap and on where
 //! the lanes fall in the plane, not on the channel, so each tile of outputs
 //! computes them once (`tap_masks`) and every channel reuses them.
+//!
+//! A narrower output (`valid` padding: `out_w = W - kw + 1`) is computed the
+//! same way on the input-wide grid, `t = r W + x` for `x < W`: the columns
+//! past `out_w` are computed and not stored, and each row's run of lanes is
+//! stored by one masked store at its place in `y` (`Rows`).
 //!
 //! The loop is `small_gemm`'s (`W` times the im2col matrix, tiles of
 //! 8 output channels x 32 positions, 16 accumulators), with the im2col rows

@@ -21,8 +21,10 @@
 //! (9 copies of the input for a 3 x 3 kernel) and the copies' bookkeeping.
 //!
 //! The forward product runs on `small_gemm`'s AVX-512 path (`f32`), which
-//! reads rows at arbitrary offsets. Elsewhere only one output channel takes
-//! this file: the weights are then a single row, so the products are a
+//! reads rows at arbitrary offsets; there, outputs no wider than the input
+//! go to `direct.rs` instead (no copy), so this file takes the wider ones
+//! (the input gradient of a `valid` convolution). Elsewhere only one output
+//! channel takes this file: the weights are then a single row, so the products are a
 //! weighted sum of rows and a list of dot products (`rows.rs`); other
 //! convolutions go through im2col (`conv.rs`).
 
