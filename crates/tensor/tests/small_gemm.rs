@@ -162,11 +162,15 @@ fn the_threshold_depends_on_the_sizes_only() {
 }
 
 /// Through the public API, products on both sides of the threshold, batched
-/// and not, against the naive loop.
+/// and not, against the naive loop; and tall, thin products (a dense layer
+/// at batch 4096), which go to `small_gemm` in blocks of rows, the last
+/// block short.
 #[test]
 fn tensor_matmul_uses_either_kernel_correctly() {
     let cpu = Cpu32::new();
-    for (batch, m, k, n) in [(1, 32, 29, 12), (3, 32, 12, 29), (1, 100, 100, 100), (2, 65, 64, 64)] {
+    for (batch, m, k, n) in
+        [(1, 32, 29, 12), (3, 32, 12, 29), (1, 100, 100, 100), (2, 65, 64, 64), (1, 4096, 29, 12), (1, 1001, 29, 64), (2, 3000, 12, 29)]
+    {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let mut r = rng((m * k * n + batch) as u64);
             let a: Vec<f32> = uniform(&mut r, batch * m * k, -1.0, 1.0).into_iter().map(|v| v as f32).collect();

@@ -5,7 +5,8 @@
 //! is just swapped row and column strides.
 //!
 //! Threads: batch items run in parallel; a single large product is split into
-//! blocks of `ROW_BLOCK` output rows. Every output element is still computed by
+//! blocks of `ROW_BLOCK` output rows (of more rows, each on `small_gemm`,
+//! when it is tall and thin: `tall_block`). Every output element is still computed by
 //! the same micro-kernel with the same k order, so results do not depend on
 //! the thread count.
 
@@ -125,6 +126,9 @@ fn gemm_one<E: Element>(spec: &Matmul, a: &[E], b: &[E], c: &mut [E]) {
     if kernel == Kernel::Small || m * k * n < PAR_MIN_FLOPS || m <= ROW_BLOCK {
         return gemm(kernel, spec, a, b, c);
     }
+    if let Some(rows) = tall_block(m, k, n).filter(|_| SmallPath::best::<E>() == SmallPath::Avx512) {
+        return tall(spec, rows, a, b, c);
+    }
     let (rsa, csa) = strides(trans_a, if trans_a { m } else { k });
     let (rsb, csb) = strides(trans_b, if trans_b { k } else { n });
     c.par_chunks_mut(ROW_BLOCK * n).enumerate().for_each(|(blk, c)| {
@@ -134,6 +138,41 @@ fn gemm_one<E: Element>(spec: &Matmul, a: &[E], b: &[E], c: &mut [E]) {
         // row r of op(a) starts at offset r * rsa.
         unsafe { E::gemm(rows, k, n, E::ONE, a[a0..].as_ptr(), rsa, csa, b.as_ptr(), rsb, csb, E::ZERO, c.as_mut_ptr(), n as isize, 1) };
     });
+}
+
+/// Rows per block when a product is tall and thin: many rows, short `k` and
+/// `n` (a dense layer at batch 4096: 4096 x 29 by 29 x 12). `matrixmultiply`
+/// packs the tall operand, a copy of all of it, before it multiplies; on
+/// such products the packing took more time than the arithmetic. Blocks of
+/// rows that each fit `small_gemm` read it in place instead (on its AVX-512
+/// path; the portable one is slower than `matrixmultiply`). `None` when the
+/// product is not thin enough for blocks of at least `ROW_BLOCK` rows.
+fn tall_block(m: usize, k: usize, n: usize) -> Option<usize> {
+    let rows = (small_max_flops() / (k * n).max(1)) / 8 * 8;
+    (k <= SMALL_MAX_K && rows >= ROW_BLOCK && rows < m).then_some(rows)
+}
+
+/// `gemm_one` of a tall, thin product: blocks of `rows` rows of C, each
+/// by `small_gemm`, in parallel. Each element is computed as the whole
+/// product would compute it, so the bits do not depend on the threads.
+fn tall<E: Element>(spec: &Matmul, rows: usize, a: &[E], b: &[E], c: &mut [E]) {
+    let Matmul { m, k, n, trans_a, .. } = *spec;
+    let (rsa, csa) = strides(trans_a, if trans_a { m } else { k });
+    c[..m * n].par_chunks_mut(rows * n).enumerate().for_each(|(blk, c)| {
+        let r = c.len() / n;
+        let spec = Matmul { m: r, ..*spec };
+        // Rows blk * rows .. of op(a): from offset (blk * rows) * rsa, read
+        // with the whole matrix's strides.
+        let a = &a[blk * rows * rsa as usize..];
+        let (a, b) = (Strided { data: a, rs: rsa as usize, cs: csa as usize }, strided(&spec, b));
+        small_gemm::gemm_on(SmallPath::best::<E>(), r, k, n, a, b, c);
+    });
+}
+
+/// `op(b)` of `spec` as a strided matrix.
+fn strided<'a, E>(spec: &Matmul, b: &'a [E]) -> Strided<'a, E> {
+    let (rs, cs) = strides(spec.trans_b, if spec.trans_b { spec.k } else { spec.n });
+    Strided { data: b, rs: rs as usize, cs: cs as usize }
 }
 
 pub fn matmul<E: Element>(a: &[E], b: &[E], spec: &Matmul) -> Buffer<E> {
