@@ -393,22 +393,16 @@ mod avx512 {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
 
     use super::super::padded::{self, Grid};
     use crate::window::{Padding, Window2d};
 
-    /// Uniform values in [-1, 1) from a seed (xorshift: the test needs no
-    /// quality, only many distinct values).
+    /// Uniform values in [-1, 1) from a seed.
     fn values(seed: u64, len: usize) -> Vec<f32> {
-        let mut s = seed | 1;
-        (0..len)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-            })
-            .collect()
+        let mut r = StdRng::seed_from_u64(seed);
+        (0..len).map(|_| r.random_range(-1.0..1.0)).collect()
     }
 
     proptest! {
