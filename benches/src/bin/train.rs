@@ -124,6 +124,7 @@ fn main() {
             ratio,
         ]);
     }
+    let (targets, targets_json) = targets(&rows);
     let md = format!(
         "# Training speed: Recon against PyTorch\n\n{machine}\n\
          Command: `cargo run --release -p recon-benches --bin train`. Seconds per epoch (the median of {epochs} \
@@ -131,7 +132,7 @@ fn main() {
          Dense presets on a synthetic 16,000 x 29 table (the credit-card data's width), conv-ae on the 10,000 \
          bundled MNIST digits. PyTorch: the same architectures (`benches/torch/models.py`) and a lean loop \
          (`benches/torch/train_step.py`: randperm, slicing, `zero_grad`, `backward`, `Adam.step`). Speed-up = \
-         PyTorch time / Recon time. {load}\n\n{torch_note}\n\n{t}\n",
+         PyTorch time / Recon time. {load}\n\n{torch_note}\n\n{t}\n## CPU targets\n\n{targets}\n",
         machine = machine.markdown(),
         load = load_note(&cfg, quiet, run_busy, rows.iter().map(|r| &r.stats)),
         torch_note = torch::note(&torch),
@@ -143,6 +144,7 @@ fn main() {
         ("machine", machine.json()),
         ("torch", torch::json(&torch)),
         ("epochs", Json::num(epochs as f64)),
+        ("targets", targets_json),
         (
             "rows",
             Json::Arr(
@@ -161,4 +163,32 @@ fn main() {
         ),
     ]);
     write_result("train.json", &format!("{json}\n"));
+}
+
+/// The issue's CPU targets for training, per epoch at batch 32: `ae`,
+/// `deep-ae` and `vae` at least 20x PyTorch's speed, `conv-ae` at least 1x.
+fn targets(rows: &[Row]) -> (Table, Json) {
+    let mut t = Table::new(&["Model", "Target", "Speed-up", "Met?"], 2);
+    let mut j = Vec::new();
+    for r in rows.iter().filter(|r| r.batch == 32) {
+        let need = match r.model {
+            "ae" | "deep-ae" | "vae" => 20.0,
+            "conv-ae" => 1.0,
+            _ => continue,
+        };
+        let ratio = r.torch.as_ref().map(|ts| ts.median / r.stats.median);
+        let verdict = match ratio {
+            Some(x) if x >= need => "met".to_string(),
+            Some(_) => "**missed**".to_string(),
+            None => "not checked (no PyTorch)".to_string(),
+        };
+        let target = format!("batch 32: >= {need}x PyTorch");
+        t.row(vec![r.model.into(), target.clone(), ratio.map_or("-".into(), |x| format!("{x:.2}x")), verdict]);
+        j.push(Json::obj(vec![
+            ("model", Json::str(r.model)),
+            ("target", Json::str(target)),
+            ("met", ratio.map_or(Json::Null, |x| Json::Bool(x >= need))),
+        ]));
+    }
+    (t, Json::Arr(j))
 }
