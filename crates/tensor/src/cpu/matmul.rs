@@ -6,9 +6,10 @@
 //!
 //! Threads: batch items run in parallel; a single large product is split into
 //! blocks of `ROW_BLOCK` output rows (of more rows, each on `small_gemm`,
-//! when it is tall and thin: `tall_block`). Every output element is still computed by
-//! the same micro-kernel with the same k order, so results do not depend on
-//! the thread count.
+//! when it is tall and thin: `tall_block`). The blocks and the kernel depend
+//! on the sizes only, and every output element is computed by the same
+//! micro-kernel with the same k order, so results do not depend on the
+//! thread count.
 
 use rayon::prelude::*;
 
@@ -159,13 +160,10 @@ fn tall<E: Element>(spec: &Matmul, rows: usize, a: &[E], b: &[E], c: &mut [E]) {
     let Matmul { m, k, n, trans_a, .. } = *spec;
     let (rsa, csa) = strides(trans_a, if trans_a { m } else { k });
     c[..m * n].par_chunks_mut(rows * n).enumerate().for_each(|(blk, c)| {
-        let r = c.len() / n;
-        let spec = Matmul { m: r, ..*spec };
         // Rows blk * rows .. of op(a): from offset (blk * rows) * rsa, read
         // with the whole matrix's strides.
-        let a = &a[blk * rows * rsa as usize..];
-        let (a, b) = (Strided { data: a, rs: rsa as usize, cs: csa as usize }, strided(&spec, b));
-        small_gemm::gemm_on(SmallPath::best::<E>(), r, k, n, a, b, c);
+        let a = Strided { data: &a[blk * rows * rsa as usize..], rs: rsa as usize, cs: csa as usize };
+        small_gemm::gemm_on(SmallPath::best::<E>(), c.len() / n, k, n, a, strided(spec, b), c);
     });
 }
 
