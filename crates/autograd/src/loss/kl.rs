@@ -1,19 +1,33 @@
 //! The KL divergence of the VAE's encoder distribution from the prior.
 
-use recon_tensor::{Backend, Result};
+use recon_tensor::{smallvec, Backend, Result};
 
 use super::same_shape;
+use crate::ops::when;
 use crate::tape::Var;
 
 /// `KL(N(mu, diag(e^logvar)) || N(0, I))`, summed over the latent dimensions
 /// and averaged over the batch (first axis):
 /// `L = -(1/(2 B)) sum_{b, j} (1 + logvar_bj - mu_bj^2 - e^logvar_bj)`.
 /// `dL/dmu = mu / B`, `dL/dlogvar = (e^logvar - 1) / (2 B)`.
+///
+/// One node on the tape, with that gradient, rather than the seven
+/// element-wise ops of the formula and their chain of backward rules: a
+/// VAE's training step at batch 32 is mostly such small ops.
 pub fn kl_diag_gaussian<'t, B: Backend>(mu: &Var<'t, B>, logvar: &Var<'t, B>) -> Result<Var<'t, B>> {
     same_shape("kl_diag_gaussian", mu, logvar)?;
     let batch = mu.shape().first().copied().unwrap_or(1).max(1) as f64;
-    let inner = logvar.add_scalar(1.0)?.sub(&mu.square()?)?.sub(&logvar.exp()?)?;
-    inner.sum_all()?.mul_scalar(-0.5 / batch)
+    let (m, lv) = (mu.value(), logvar.value());
+    let e = lv.exp()?;
+    let inner = lv.add_scalar(1.0)?.sub(&m.square()?)?.sub(&e)?;
+    let value = inner.sum_all()?.mul_scalar(-0.5 / batch)?;
+    let m = m.clone();
+    mu.tape().record("kl_diag_gaussian", &[mu, logvar], value, move |g, need| {
+        Ok(smallvec![
+            when(need[0], || m.mul_scalar(1.0 / batch)?.mul(g))?,
+            when(need[1], || e.add_scalar(-1.0)?.mul_scalar(0.5 / batch)?.mul(g))?,
+        ])
+    })
 }
 
 #[cfg(test)]
