@@ -20,6 +20,7 @@ mod matmul;
 mod max_pool2d;
 mod pointwise;
 mod reduce;
+mod reparameterize;
 mod shape;
 mod softmax;
 mod upsample;

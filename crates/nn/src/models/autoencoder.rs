@@ -123,7 +123,7 @@ impl<B: Backend> Autoencoder<B> {
             let mu = mu_head.forward(&h, ctx)?;
             let logvar = lv_head.forward(&h, ctx)?.clamp(LOGVAR_RANGE.0, LOGVAR_RANGE.1)?;
             let eps = Tensor::rand_normal(x.backend(), mu.shape(), 0.0, 1.0, &mut ctx.rng)?;
-            let z = mu.add(&logvar.mul_scalar(0.5)?.exp()?.mul(&ctx.tape.constant(&eps))?)?;
+            let z = mu.reparameterize(&logvar, &eps)?; // mu + e^(logvar / 2) eps
             let (out, out_lv) = self.decode(&z, ctx)?;
             // Per-row sums over features (mean over the batch), so the
             // reconstruction and the KL (a sum over latent dimensions) are on
