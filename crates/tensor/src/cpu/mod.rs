@@ -154,10 +154,10 @@ impl<E: Element> Backend for Cpu<E> {
         Ok(window::max_pool2d(x, w))
     }
     fn max_pool2d_values(&self, x: &Buffer<E>, w: &Window2d) -> Result<Buffer<E>> {
-        if x.len() > u32::MAX as usize {
-            return Err(TensorError::invalid("max_pool2d", "inputs over 2^32 elements are not supported"));
+        match window::max_pool2d_values(x, w) {
+            Some(y) => Ok(y),
+            None => Ok(self.max_pool2d(x, w)?.0),
         }
-        Ok(window::max_pool2d_values(x, w))
     }
     fn max_pool2d_backward(&self, dy: &Buffer<E>, idx: &Vec<u32>, w: &Window2d) -> Result<Buffer<E>> {
         Ok(window::max_pool2d_backward(dy, idx, w))

@@ -255,8 +255,9 @@ pub fn max_pool2d<E: Element>(x: &[E], w: &Window2d) -> (Buffer<E>, Vec<u32>) {
 /// backward (`Backend::max_pool2d_values`). 2 x 2 windows moved by 2 with
 /// no leading padding (Keras' pooling, odd sizes included) take a kernel
 /// that keeps no indices, on AVX-512: a third of the work, and no index
-/// buffer. Others take `max_pool2d` and drop the indices.
-pub fn max_pool2d_values<E: Element>(x: &[E], w: &Window2d) -> Buffer<E> {
+/// buffer. `None` for other windows (the caller pools with indices and
+/// drops them).
+pub fn max_pool2d_values<E: Element>(x: &[E], w: &Window2d) -> Option<Buffer<E>> {
     #[cfg(target_arch = "x86_64")]
     if w.kernel_h == 2
         && w.kernel_w == 2
@@ -274,9 +275,9 @@ pub fn max_pool2d_values<E: Element>(x: &[E], w: &Window2d) -> Buffer<E> {
             // `out` its output plane, of the window's sizes.
             unsafe { avx512::pool_plane(x, w.width, w.out_w, bytemuck::cast_slice_mut(out)) };
         });
-        return out;
+        return Some(out);
     }
-    max_pool2d(x, w).0
+    None
 }
 
 /// `dx[idx[o]] += dy[o]`, plane by plane (an argmax never leaves its plane).
