@@ -5,8 +5,8 @@
 //! tape and a `Ctx` that clones every parameter, and each op wraps its
 //! result in a new `Tensor` (an `Arc` and a shape `Vec`). For a batch of one
 //! row that bookkeeping costs more than the arithmetic. Here the same backend
-//! primitives run directly on the storage: per dense layer `matmul` (`x W^T`),
-//! `binary(Add)` (the bias over the batch) and the activation's `unary`; then
+//! primitives run directly on the storage: per dense layer `matmul` (`x W^T`)
+//! and `bias_act` (the bias over the batch, and the activation); then
 //! `binary(Sub)`, `unary(Square | Abs)`, `reduce(Sum)` over each row and
 //! `unary(MulScalar(1 / d))`. These are the very calls the general path makes,
 //! in the same order and with the same shapes, so every score is the same
@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use recon_tensor::{Backend, Binary, Matmul, Reduce, Tensor, Unary};
 
 use crate::error::Result;
-use crate::layers::{Activation, Dense};
+use crate::layers::Dense;
 use crate::params::Params;
 use crate::score::ErrorMetric;
 
@@ -42,14 +42,9 @@ pub(crate) fn dense_forward<B: Backend>(params: &Params<B>, chain: &[&Dense], x:
         let spec =
             Matmul { batch: 1, m: rows, k: l.inputs, n: l.outputs, trans_a: false, trans_b: true, a_batch_stride: 0, b_batch_stride: 0 };
         let y = b.matmul(input, w, &spec)?;
-        let shape = [rows, l.outputs];
-        let y = b.binary(Binary::Add, &y, &shape, bias, &[l.outputs], &shape)?;
-        h = Some(match l.activation {
-            Activation::Linear => y,
-            Activation::Relu => b.unary(Unary::Relu, &y)?,
-            Activation::Sigmoid => b.unary(Unary::Sigmoid, &y)?,
-            Activation::Tanh => b.unary(Unary::Tanh, &y)?,
-            Activation::Softmax => b.softmax_rows(&y, rows, l.outputs)?,
+        h = Some(match l.activation.fusable() {
+            Some(act) => b.bias_act(&y, rows, bias, l.outputs, act)?,
+            None => b.softmax_rows(&b.bias_act(&y, rows, bias, l.outputs, None)?, rows, l.outputs)?,
         });
     }
     match h {

@@ -198,6 +198,20 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
         self.binary(Binary::Mul, g, &[len], &step, &[len], &[len])
     }
 
+    /// `act(y + bias)` for `y` of `rows` rows of `bias`'s `cols` values (the
+    /// bias repeats down the rows), `act` the identity when `None`: a dense
+    /// layer's bias and activation, after its matrix product, in one pass.
+    /// The default is a broadcast `Add`, then `act`'s `unary`; a backend that
+    /// fuses them must give the same values.
+    fn bias_act(&self, y: &Self::Storage, rows: usize, bias: &Self::Storage, cols: usize, act: Option<Unary>) -> Result<Self::Storage> {
+        let shape = [rows, cols];
+        let z = self.binary(Binary::Add, y, &shape, bias, &[cols], &shape)?;
+        match act {
+            Some(op) => self.unary(op, &z),
+            None => Ok(z),
+        }
+    }
+
     // ---- reductions (deterministic: same bits for any thread count) ---------
     /// Reduces `x`, viewed as `[outer, len, inner]`, along the middle axis to `[outer, inner]`.
     fn reduce(&self, op: Reduce, x: &Self::Storage, outer: usize, len: usize, inner: usize) -> Result<Self::Storage>;

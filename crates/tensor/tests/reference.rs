@@ -409,6 +409,54 @@ proptest! {
     }
 }
 
+// ---- dense layer ---------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// `dense` (`Backend::bias_act` after the product) gives the bits of
+    /// `matmul_t`, a broadcast `add` and the activation's `unary`, in f32
+    /// (where relu is fused and sigmoid has its own polynomial) and f64, over
+    /// rows long enough for the vector paths and values that hit relu's 0.
+    #[test]
+    fn dense_is_matmul_add_activation(rows in 1usize..40, k in 1usize..20, n in 1usize..70, seed in any::<u64>()) {
+        let mut r = rng(seed);
+        let x = round_f32(&uniform(&mut r, rows * k, -2.0, 2.0));
+        let w = round_f32(&uniform(&mut r, n * k, -2.0, 2.0));
+        let mut b = round_f32(&uniform(&mut r, n, -2.0, 2.0));
+        b[0] = 0.0;
+        let x_zero: Vec<f64> = x.iter().map(|_| 0.0).collect(); // a product of 0: relu(0 + b) sees b alone
+        for act in [None, Some(Unary::Relu), Some(Unary::Sigmoid), Some(Unary::Tanh), Some(Unary::Square)] {
+            for x in [&x, &x_zero] {
+                let composed = |y: T32, bias: &T32| {
+                    let z = y.add(bias).unwrap();
+                    act.map_or(z.clone(), |op| z.unary(op).unwrap())
+                };
+                let (x32, w32, b32) = (t32(x, &[rows, k]), t32(&w, &[n, k]), t32(&b, &[n]));
+                let got = x32.dense(&w32, &b32, act).unwrap();
+                prop_assert_eq!(got.shape(), &[rows, n][..]);
+                assert_exact(&v32(&got), &v32(&composed(x32.matmul_t(&w32, false, true).unwrap(), &b32)), &format!("f32 {act:?}"));
+                let (x64, w64, b64) = (t64(x, &[rows, k]), t64(&w, &[n, k]), t64(&b, &[n]));
+                let got = x64.dense(&w64, &b64, act).unwrap();
+                let z = x64.matmul_t(&w64, false, true).unwrap().add(&b64).unwrap();
+                assert_exact(&v64(&got), &v64(&act.map_or(z.clone(), |op| z.unary(op).unwrap())), &format!("f64 {act:?}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn dense_refuses_mismatched_shapes() {
+    let x = t64(&[0.0; 6], &[2, 3]);
+    let w = t64(&[0.0; 12], &[4, 3]);
+    for (b, why) in [(t64(&[0.0; 3], &[3]), "b [out]"), (t64(&[0.0; 4], &[4, 1]), "b [out]")] {
+        let e = x.dense(&w, &b, None).unwrap_err().to_string();
+        assert!(e.contains(why), "{e}");
+    }
+    let e = x.dense(&t64(&[0.0; 8], &[4, 2]), &t64(&[0.0; 4], &[4]), None).unwrap_err().to_string();
+    assert!(e.contains("inner sizes"), "{e}");
+}
+
 // ---- layout -------------------------------------------------------------------------------
 
 fn shape_and_perm() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {

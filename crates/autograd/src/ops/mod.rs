@@ -16,6 +16,7 @@
 mod arith;
 mod conv2d;
 mod conv_transpose2d;
+mod dense;
 mod matmul;
 mod max_pool2d;
 mod pointwise;

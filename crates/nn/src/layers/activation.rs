@@ -1,7 +1,7 @@
 //! Activation functions as a layer, and as an option of dense/conv layers.
 
 use recon_autograd::Var;
-use recon_tensor::{Backend, Result};
+use recon_tensor::{Backend, Result, Unary};
 
 use super::{Ctx, Layer};
 
@@ -24,6 +24,17 @@ impl Activation {
             Activation::Sigmoid => x.sigmoid(),
             Activation::Tanh => x.tanh(),
             Activation::Softmax => x.softmax(),
+        }
+    }
+    /// The activation as `Var::dense` takes it (`Some(None)` for linear),
+    /// or `None` for softmax, which mixes a row's values and is its own op.
+    pub fn fusable(self) -> Option<Option<Unary>> {
+        match self {
+            Activation::Linear => Some(None),
+            Activation::Relu => Some(Some(Unary::Relu)),
+            Activation::Sigmoid => Some(Some(Unary::Sigmoid)),
+            Activation::Tanh => Some(Some(Unary::Tanh)),
+            Activation::Softmax => None,
         }
     }
     pub fn name(self) -> &'static str {

@@ -50,8 +50,11 @@ impl<B: Backend> Layer<B> for Dense {
         format!("dense({} -> {}, {}{l1})", self.inputs, self.outputs, self.activation.name())
     }
     fn forward<'t>(&self, x: &Var<'t, B>, ctx: &mut Ctx<'t, B>) -> Result<Var<'t, B>> {
-        let y = x.matmul_t(&ctx.param(self.weight), false, true)?.add(&ctx.param(self.bias))?;
-        let y = self.activation.apply(&y)?;
+        let (w, b) = (ctx.param(self.weight), ctx.param(self.bias));
+        let y = match self.activation.fusable() {
+            Some(act) => x.dense(&w, &b, act)?,
+            None => self.activation.apply(&x.dense(&w, &b, None)?)?, // softmax: its own op
+        };
         if self.activity_l1 > 0.0 {
             let batch = y.shape()[0].max(1) as f64;
             ctx.penalties.push(y.abs()?.sum_all()?.mul_scalar(self.activity_l1 / batch)?);

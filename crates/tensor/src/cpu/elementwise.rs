@@ -105,6 +105,34 @@ pub fn relu_backward<E: Element>(g: &[E], x: &[E]) -> Buffer<E> {
     zip(g, x, |g, x| g * if x > E::ZERO { E::ONE } else { E::ZERO })
 }
 
+/// `act(y + bias)` with `bias` repeating along `y` (see `Backend::bias_act`).
+/// No activation and relu take one pass, bias and activation together; the
+/// other activations (a sigmoid output layer) add the bias, then call
+/// `unary`, which has their vectorised forms. Each value is the one the
+/// broadcast `Add` and the `unary` give.
+pub fn bias_act<E: Element>(y: &[E], bias: &[E], act: Option<Unary>) -> Buffer<E> {
+    let mut o = Buffer::for_overwrite(y.len());
+    if bias.is_empty() {
+        return o; // no columns, so no values
+    }
+    match act {
+        None => repeating(&mut o, y, bias, |x, b| x + b),
+        Some(Unary::Relu) => repeating(&mut o, y, bias, |x, b| {
+            let v = x + b;
+            if v > E::ZERO {
+                v
+            } else {
+                E::ZERO
+            }
+        }),
+        Some(op) => {
+            repeating(&mut o, y, bias, |x, b| x + b);
+            return unary(op, &o);
+        }
+    }
+    o
+}
+
 pub fn binary<E: Element>(op: Binary, a: &[E], a_shape: &[usize], b: &[E], b_shape: &[usize], out_shape: &[usize]) -> Buffer<E> {
     match op {
         Binary::Add => broadcast(a, a_shape, b, b_shape, out_shape, |x, y| x + y),

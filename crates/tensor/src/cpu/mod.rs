@@ -124,6 +124,10 @@ impl<E: Element> Backend for Cpu<E> {
         Ok(elementwise::relu_backward(g, x))
     }
 
+    fn bias_act(&self, y: &Buffer<E>, _rows: usize, bias: &Buffer<E>, _cols: usize, act: Option<Unary>) -> Result<Buffer<E>> {
+        Ok(elementwise::bias_act(y, bias, act))
+    }
+
     fn reduce(&self, op: Reduce, x: &Buffer<E>, outer: usize, len: usize, inner: usize) -> Result<Buffer<E>> {
         Ok(reduce::reduce(op, x, outer, len, inner))
     }
