@@ -148,7 +148,7 @@ macro_rules! float_element {
                 <$t>::is_finite(self)
             }
             fn with_pool<R>(f: impl FnOnce(&mut crate::cpu::buffer::Pool<Self>) -> R) -> R {
-                thread_local!(static POOL: std::cell::RefCell<crate::cpu::buffer::Pool<$t>> = Default::default());
+                thread_local!(static POOL: std::cell::RefCell<crate::cpu::buffer::Pool<$t>> = const { std::cell::RefCell::new(crate::cpu::buffer::Pool::new()) });
                 crate::cpu::buffer::with(&POOL, f)
             }
             #[inline]

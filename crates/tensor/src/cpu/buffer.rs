@@ -61,13 +61,13 @@ pub struct Pool<E: Element> {
     handles: Vec<Arc<Buffer<E>>>,
 }
 
-impl<E: Element> Default for Pool<E> {
-    fn default() -> Self {
-        Pool { free: HashMap::default(), bytes: 0, handles: Vec::new() }
-    }
-}
-
 impl<E: Element> Pool<E> {
+    /// An empty pool, built at compile time: the `thread_local!` holding it
+    /// then skips the lazy-initialisation check on every access (one per op
+    /// result and per dropped tensor).
+    pub const fn new() -> Self {
+        Pool { free: HashMap::with_hasher(BuildHasherDefault::new()), bytes: 0, handles: Vec::new() }
+    }
     fn take(&mut self, len: usize) -> Option<Vec<E>> {
         let v = self.free.get_mut(&len)?.pop()?;
         self.bytes -= len * std::mem::size_of::<E>();
