@@ -15,8 +15,9 @@
 //! tap would wrap into the neighbouring row). Sixteen consecutive outputs
 //! therefore read sixteen consecutive inputs per tap: one load, masked to
 //! the lanes whose tap is inside. The masks depend on the tap and on where
-//! the lanes fall in the plane, not on the channel, so each tile of outputs
-//! computes them once (`tap_masks`) and every channel reuses them.
+//! the lanes fall in the plane, not on the channel, so they are computed
+//! once per window (`tap_masks`, kept per thread by `all_masks`) and every
+//! channel, output channel and image reuses them.
 //!
 //! A narrower output (`valid` padding: `out_w = W - kw + 1`) is computed the
 //! same way on the input-wide grid, `t = r W + x` for `x < W`: the columns
@@ -146,9 +147,63 @@ pub fn forward<E: Element>(x: &[E], weight: &[E], bias: Option<&[E]>, w: &Window
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
 
     use super::MAX_TAPS;
     use crate::window::Window2d;
+
+    /// What a window's masks depend on: its plane, kernel, padding and
+    /// output rows (not its channels), and the vectors per tile.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    struct MaskKey([usize; 8]);
+
+    impl MaskKey {
+        fn of(w: &Window2d, nv: usize) -> Self {
+            MaskKey([w.height, w.width, w.kernel_h, w.kernel_w, w.pad_top, w.pad_left, w.out_h, nv])
+        }
+    }
+
+    /// Windows whose masks a thread keeps, at most, and the largest mask
+    /// table kept (a 28 x 28 plane with a 3 x 3 kernel needs under 1 KiB).
+    const CACHED: usize = 32;
+    const CACHED_BYTES: usize = 1 << 18;
+
+    thread_local! {
+        /// The mask tables of the windows this thread used last. A batch-1
+        /// conv-ae call runs eight convolutions, and computing their masks
+        /// anew each time cost about 1 us of its 16; a training step
+        /// recomputed them for every image of the batch.
+        static MASKS: RefCell<Vec<(MaskKey, Rc<[__mmask16]>)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// The tap masks of every tile of `16 NV` positions of window `w`
+    /// (`tap_masks`), tile after tile, `taps` arrays of `NV` masks each:
+    /// from this thread's cache, or computed and kept.
+    #[target_feature(enable = "avx512f")]
+    fn all_masks<const NV: usize>(w: &Window2d) -> Rc<[__mmask16]> {
+        let key = MaskKey::of(w, NV);
+        if let Some(found) = MASKS.with_borrow(|c| c.iter().find(|(k, _)| *k == key).map(|(_, m)| Rc::clone(m))) {
+            return found;
+        }
+        let (taps, grid) = (w.kernel_h * w.kernel_w, w.out_h * w.width);
+        let mut table = Vec::with_capacity(grid.div_ceil(16 * NV) * taps * NV);
+        let mut masks = [[0 as __mmask16; NV]; MAX_TAPS];
+        for t0 in (0..grid).step_by(16 * NV) {
+            tap_masks(w, t0, &mut masks);
+            masks[..taps].iter().for_each(|m| table.extend_from_slice(m));
+        }
+        let table: Rc<[__mmask16]> = table.into();
+        if std::mem::size_of_val(&*table) <= CACHED_BYTES {
+            MASKS.with_borrow_mut(|c| {
+                if c.len() == CACHED {
+                    c.remove(0); // the oldest
+                }
+                c.push((key, Rc::clone(&table)));
+            });
+        }
+        table
+    }
 
     /// `y[t] = b + sum_tap z[tap, t + shift(tap)]` over the taps inside the
     /// input (`super::forward`'s one-channel path), `NV` vectors at a time.
@@ -162,11 +217,10 @@ mod avx512 {
         assert!(z.len() >= taps * plane && y.len() == w.out_len());
         let shifts = shifts(w);
         let (zp, yp) = (z.as_ptr(), y.as_mut_ptr());
-        let mut masks = [[0 as __mmask16; NV]; MAX_TAPS];
-        for t0 in (0..grid).step_by(16 * NV) {
-            tap_masks(w, t0, &mut masks);
+        let all = all_masks::<NV>(w);
+        for (masks, t0) in all.as_chunks::<NV>().0.chunks_exact(taps).zip((0..grid).step_by(16 * NV)) {
             let mut acc = [_mm512_setzero_ps(); NV];
-            for (tap, (m, &shift)) in masks[..taps].iter().zip(&shifts[..taps]).enumerate() {
+            for (tap, (m, &shift)) in masks.iter().zip(&shifts[..taps]).enumerate() {
                 // Lane l of vector v reads z[tap, t0 + 16 v + l + shift]: inside
                 // the tap's plane wherever the mask is set (the input position
                 // the tap reads); masked lanes are not read.
@@ -215,9 +269,8 @@ mod avx512 {
         let plen = w.channels * taps;
         let shifts = shifts(w);
         let (xp, wp, yp) = (x.as_ptr(), weight.as_ptr(), y.as_mut_ptr());
-        let mut masks = [[0 as __mmask16; NV]; MAX_TAPS];
-        for t0 in (0..grid).step_by(16 * NV) {
-            tap_masks(w, t0, &mut masks);
+        let all = all_masks::<NV>(w);
+        for (masks, t0) in all.as_chunks::<NV>().0.chunks_exact(taps).zip((0..grid).step_by(16 * NV)) {
             let store = S::of(w, t0);
             for o0 in (0..oc).step_by(MR) {
                 let mr = MR.min(oc - o0);
@@ -227,7 +280,7 @@ mod avx512 {
                 let mut acc = [[_mm512_setzero_ps(); NV]; MR];
                 for c in 0..w.channels {
                     let xc = xp.wrapping_add(c * plane + t0);
-                    for (tap, (m, &shift)) in masks[..taps].iter().zip(&shifts[..taps]).enumerate() {
+                    for (tap, (m, &shift)) in masks.iter().zip(&shifts[..taps]).enumerate() {
                         // Lane l of vector v reads x[c, t0 + 16 v + l + shift]:
                         // inside channel c's plane wherever the mask is set
                         // (`tap_masks`); masked lanes are not read, so the
@@ -405,6 +458,40 @@ mod tests {
         (0..len).map(|_| r.random_range(-1.0..1.0)).collect()
     }
 
+    /// `forward` and `padded::forward` on one random case, in that order,
+    /// or `None` where `forward` does not take the window.
+    #[allow(clippy::too_many_arguments)]
+    fn both(
+        c: usize,
+        h: usize,
+        width: usize,
+        k: (usize, usize),
+        oc: usize,
+        padding: Padding,
+        bias: bool,
+        seed: u64,
+    ) -> Option<(Vec<f32>, Vec<f32>, Window2d)> {
+        let w = Window2d::forward("test", &[1, c, h, width], k, 1, padding).ok()?;
+        if !super::takes::<f32>(&w) {
+            return None;
+        }
+        let x = values(seed, c * h * width);
+        let weight = values(seed ^ 1, oc * w.patch_len());
+        let b = bias.then(|| values(seed ^ 2, oc));
+        let mut want = vec![0.0; oc * w.out_len()];
+        let grid = Grid::of(&w).unwrap();
+        let mut scratch = vec![0.0; grid.scratch_len(&w, oc)];
+        padded::forward(&x, &weight, b.as_deref(), &w, &grid, oc, &mut scratch, &mut want);
+        let mut got = vec![f32::NAN; oc * w.out_len()];
+        let mut scratch = vec![f32::NAN; super::scratch_len(&w, oc)];
+        super::forward(&x, &weight, b.as_deref(), &w, oc, &mut scratch, &mut got);
+        Some((got, want, w))
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|v| v.to_bits()).collect()
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -421,20 +508,10 @@ mod tests {
         ) {
             let padding = if same { Padding::Same } else { Padding::Valid };
             prop_assume!(same || (h >= kh && width >= kw));
-            let w = Window2d::forward("test", &[1, c, h, width], (kh, kw), 1, padding).unwrap();
-            prop_assume!(super::takes::<f32>(&w));
-            let x = values(seed, c * h * width);
-            let weight = values(seed ^ 1, oc * w.patch_len());
-            let b = bias.then(|| values(seed ^ 2, oc));
-            let mut want = vec![0.0; oc * w.out_len()];
-            let grid = Grid::of(&w).unwrap();
-            let mut scratch = vec![0.0; grid.scratch_len(&w, oc)];
-            padded::forward(&x, &weight, b.as_deref(), &w, &grid, oc, &mut scratch, &mut want);
-            let mut got = vec![f32::NAN; oc * w.out_len()];
-            let mut scratch = vec![f32::NAN; super::scratch_len(&w, oc)];
-            super::forward(&x, &weight, b.as_deref(), &w, oc, &mut scratch, &mut got);
+            let Some((got, want, w)) = both(c, h, width, (kh, kw), oc, padding, bias, seed) else {
+                return Ok(()); // not taken (no AVX-512 here)
+            };
             if oc > 1 {
-                let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
                 prop_assert_eq!(bits(&got), bits(&want));
             } else {
                 // Summed over channels first: equal up to rounding, relative
@@ -443,6 +520,26 @@ mod tests {
                 for (g, e) in got.iter().zip(&want) {
                     prop_assert!((g - e).abs() <= tol, "{} against {}", g, e);
                 }
+            }
+        }
+    }
+
+    /// The per-thread mask cache (`all_masks`) gives each window its own
+    /// masks: windows that differ only in their output rows (a 2 x 2 kernel,
+    /// whose `same` padding is all after the plane, so both paddings start
+    /// at 0; `valid` first, as its masks leave out the last row `same`
+    /// needs), then more windows than the cache keeps, then all of them
+    /// again, each against `padded.rs`.
+    #[test]
+    fn cached_masks_belong_to_their_window() {
+        let mut cases: Vec<(usize, usize, (usize, usize), Padding)> = vec![(6, 9, (2, 2), Padding::Valid), (6, 9, (2, 2), Padding::Same)];
+        cases.extend((1..40).map(|width| (5, width, (3, 3), Padding::Same)));
+        for round in 0..2 {
+            for (i, &(h, width, k, padding)) in cases.iter().enumerate() {
+                let Some((got, want, _)) = both(2, h, width, k, 3, padding, true, (round * 100 + i) as u64) else {
+                    return; // not taken (no AVX-512 here)
+                };
+                assert_eq!(bits(&got), bits(&want), "{h} x {width}, kernel {k:?}, {padding:?}, round {round}");
             }
         }
     }
