@@ -65,7 +65,7 @@ impl<E: Element> Pool<E> {
     /// An empty pool, built at compile time: the `thread_local!` holding it
     /// then skips the lazy-initialisation check on every access (one per op
     /// result and per dropped tensor).
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Pool { free: HashMap::with_hasher(BuildHasherDefault::new()), bytes: 0, handles: Vec::new() }
     }
     fn take(&mut self, len: usize) -> Option<Vec<E>> {
