@@ -8,6 +8,7 @@
 pub mod ceilings;
 pub mod report;
 pub mod roofline;
+pub mod rounds;
 pub mod timing;
 pub mod torch;
 

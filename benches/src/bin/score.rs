@@ -4,26 +4,30 @@
 //! per row), next to the same models in PyTorch on the same machine in the
 //! same run (`benches/torch/score.py`: eager mode, `torch.inference_mode()`,
 //! the same thread count), when `import torch` works; otherwise that column
-//! says why it is empty.
+//! says why it is empty. Three rounds, each Recon's rows and then PyTorch's;
+//! a row's speed-up is the median of its rounds' ratios (`rounds.rs`).
 //!
 //! Run: `cargo run --release -p recon-benches --bin score [-- MODELS]`
 //! (MODELS: comma-separated preset names, all six by default).
 //! Writes `benches/results/score.md` and `score.json`.
 
 use recon_benches::report::{write_result, Json, Machine, Table};
-use recon_benches::timing::{bench, fmt_time, load_note, sig3, start_wait, wait_for_quiet, Config, CpuProbe, Stats};
+use recon_benches::rounds::Paired;
+use recon_benches::timing::{bench, fmt_time, load_note, sig3, start_wait, wait_for_quiet, Config, CpuProbe};
 use recon_benches::torch;
 use recon_nn::score::ErrorMetric;
 use recon_nn::{Autoencoder, Kind, ModelConfig};
 use recon_tensor::Cpu32;
 
 const BATCHES: [usize; 2] = [4096, 1];
+/// Rounds of Recon then PyTorch (`rounds.rs`).
+const ROUNDS: usize = 3;
 
+/// One model at one batch size, measured in every round.
 struct Row {
     model: &'static str,
     batch: usize,
-    stats: Stats,
-    torch: Option<Stats>,
+    m: Paired,
 }
 
 /// The timing configuration of one row: a conv-ae batch of 4096 takes
@@ -47,55 +51,57 @@ fn main() {
     let table = recon_benches::table(&cpu);
     let images = recon_benches::mnist_images(&cpu);
 
-    let mut rows = Vec::new();
-    for &kind in &models {
-        let (x, input) = match kind {
-            Kind::ConvAe => (&images, vec![1, 28, 28]),
-            _ => (&table, vec![29]),
-        };
-        let model = Autoencoder::new(ModelConfig::preset(kind, &input).expect("preset"), &cpu, 1).expect("model");
-        for batch in BATCHES {
-            let xb = x.slice_rows(0, batch).unwrap();
-            let s = bench(&config(kind, batch), || model.score(&xb, ErrorMetric::Mse).unwrap());
-            eprintln!("recon {:<13} batch {batch:>4}: {}", kind.name(), fmt_time(s.median));
-            rows.push(Row { model: kind.name(), batch, stats: s, torch: None });
+    let mut rows: Vec<Row> = Vec::new();
+    let mut torch = Err("not run".to_string());
+    // Rounds of Recon's rows then PyTorch's, as `rounds.rs` explains.
+    for round in 1..=ROUNDS {
+        let mut i = 0;
+        for &kind in &models {
+            let (x, input) = match kind {
+                Kind::ConvAe => (&images, vec![1, 28, 28]),
+                _ => (&table, vec![29]),
+            };
+            let model = Autoencoder::new(ModelConfig::preset(kind, &input).expect("preset"), &cpu, 1).expect("model");
+            for batch in BATCHES {
+                let xb = x.slice_rows(0, batch).unwrap();
+                let s = bench(&config(kind, batch), || model.score(&xb, ErrorMetric::Mse).unwrap());
+                eprintln!("round {round}: recon {:<13} batch {batch:>4}: {}", kind.name(), fmt_time(s.median));
+                if round == 1 {
+                    rows.push(Row { model: kind.name(), batch, m: Paired::default() });
+                }
+                rows[i].m.recon.push(s);
+                i += 1;
+            }
         }
-    }
-    eprintln!("running the PyTorch side (benches/torch/score.py) ...");
-    let names: Vec<&str> = models.iter().map(|k| k.name()).collect();
-    let torch = torch::run("score.py", &[&torch::threads().to_string(), &names.join(","), recon_benches::MNIST]);
-    if let Ok(t) = &torch {
+        eprintln!("round {round}: running the PyTorch side (benches/torch/score.py) ...");
+        let names: Vec<&str> = models.iter().map(|k| k.name()).collect();
+        torch = torch::run("score.py", &[&torch::threads().to_string(), &names.join(","), recon_benches::MNIST]);
         for r in &mut rows {
-            r.torch = t.rows.iter().find(|v| v["model"] == r.model && v["batch"].as_u64() == Some(r.batch as u64)).and_then(torch::stats);
+            let t = torch.as_ref().ok().and_then(|t| {
+                t.rows.iter().find(|v| v["model"] == r.model && v["batch"].as_u64() == Some(r.batch as u64)).and_then(torch::stats)
+            });
+            r.m.torch.push(t);
         }
     }
     let run_busy = run_probe.and_then(|p| p.others_since());
-    let mark = |s: &Stats| if s.disturbed(&cfg) { " *" } else { "" };
 
-    let mut t = Table::new(&["Model", "Batch", "Recon per call", "IQR", "Recon", "PyTorch per call", "PyTorch", "Speed-up"], 1);
+    let mut t = Table::new(&["Model", "Batch", "Recon per call", "Recon", "PyTorch per call", "PyTorch", "Speed-up", "Rounds' range"], 1);
     for r in &rows {
         // Rows per second at batch 4096, microseconds per row at batch 1.
-        let per = |s: &Stats| {
+        let per = |s: f64| {
             if r.batch > 1 {
-                format!("{} rows/s", si(r.batch as f64 / s.median))
+                format!("{} rows/s", si(r.batch as f64 / s))
             } else {
-                format!("{} us/row", sig3(s.median * 1e6))
+                format!("{} us/row", sig3(s * 1e6))
             }
         };
-        let (tcall, tper, ratio) = match &r.torch {
-            Some(ts) => (format!("{}{}", fmt_time(ts.median), mark(ts)), per(ts), format!("{:.2}x", ts.median / r.stats.median)),
-            None => ("-".into(), "-".into(), "-".into()),
+        let (rmark, tmark) = r.m.marks(&cfg);
+        let (tcall, tper, ratio, range) = match (r.m.torch_s(), r.m.speedup(), r.m.range()) {
+            (Some(ts), Some(x), Some(range)) => (format!("{}{tmark}", fmt_time(ts)), per(ts), format!("{x:.2}x"), range),
+            _ => ("-".into(), "-".into(), "-".into(), "-".into()),
         };
-        t.row(vec![
-            r.model.into(),
-            r.batch.to_string(),
-            format!("{}{}", fmt_time(r.stats.median), mark(&r.stats)),
-            format!("{:.1}%", r.stats.iqr_pct()),
-            per(&r.stats),
-            tcall,
-            tper,
-            ratio,
-        ]);
+        let recon = r.m.recon_s();
+        t.row(vec![r.model.into(), r.batch.to_string(), format!("{}{rmark}", fmt_time(recon)), per(recon), tcall, tper, ratio, range]);
     }
     let torch_note = torch::note(&torch);
     let (targets, targets_json) = targets(&rows);
@@ -105,10 +111,12 @@ fn main() {
          16,000 x 29 table (conv-ae: the bundled MNIST digits) with a freshly initialised model: `model.score(&x, \
          Mse)`, the mean squared reconstruction error of each row, returned as a `Vec<f64>`. PyTorch: the same \
          architecture (`benches/torch/models.py`), `((x - model.reconstruct(x)) ** 2).mean(1)` under \
-         `torch.inference_mode()`, eager, result left as a tensor. Times are the median per call over samples \
-         (timed as in `ops`); speed-up = PyTorch time / Recon time. {load}\n\n{torch_note}\n\n{t}\n## CPU targets\n\n{targets}\n",
+         `torch.inference_mode()`, eager, result left as a tensor. Measured in {ROUNDS} rounds, each Recon's rows \
+         and then PyTorch's; per round the median time per call over samples (timed as in `ops`), in the table \
+         the median over the rounds. Speed-up: PyTorch time / Recon time in each round, the median over the \
+         rounds, with their range beside it; the targets below judge that median. {load}\n\n{torch_note}\n\n{t}\n## CPU targets\n\n{targets}\n",
         machine = machine.markdown(),
-        load = load_note(&cfg, quiet, run_busy, rows.iter().map(|r| &r.stats)),
+        load = load_note(&cfg, quiet, run_busy, rows.iter().flat_map(|r| &r.m.recon)),
     );
     println!("{md}");
     write_result("score.md", &md);
@@ -122,14 +130,11 @@ fn main() {
             Json::Arr(
                 rows.iter()
                     .map(|r| {
-                        Json::obj(vec![
-                            ("model", Json::str(r.model)),
-                            ("batch", Json::num(r.batch as f64)),
-                            ("recon", recon_benches::report::stats_json(&r.stats)),
-                            ("torch", r.torch.as_ref().map_or(Json::Null, recon_benches::report::stats_json)),
-                            ("recon_rows_per_s", Json::num(r.batch as f64 / r.stats.median)),
-                            ("torch_rows_per_s", Json::opt(r.torch.as_ref().map(|s| r.batch as f64 / s.median))),
-                        ])
+                        let mut fields = vec![("model", Json::str(r.model)), ("batch", Json::num(r.batch as f64))];
+                        fields.extend(r.m.json());
+                        fields.push(("recon_rows_per_s", Json::num(r.batch as f64 / r.m.recon_s())));
+                        fields.push(("torch_rows_per_s", Json::opt(r.m.torch_s().map(|s| r.batch as f64 / s))));
+                        Json::obj(fields)
                     })
                     .collect(),
             ),
@@ -141,33 +146,32 @@ fn main() {
 /// The issue's CPU targets for scoring: at batch 1 at most a tenth of
 /// PyTorch's time per row, at batch 4096 at least PyTorch's rows per second.
 fn targets(rows: &[Row]) -> (Table, Json) {
-    let mut t = Table::new(&["Model", "Target", "Recon", "PyTorch", "Met?"], 2);
+    let mut t = Table::new(&["Model", "Target", "Recon", "PyTorch", "Speed-up", "Met?"], 2);
     let mut j = Vec::new();
     for r in rows {
-        let (target, recon, torch, met) = match (&r.torch, r.batch) {
-            (Some(ts), 1) => {
-                let limit = ts.median / 10.0;
-                (
-                    format!("batch 1: <= {} us/row (PyTorch / 10)", sig3(limit * 1e6)),
-                    format!("{} us/row", sig3(r.stats.median * 1e6)),
-                    format!("{} us/row", sig3(ts.median * 1e6)),
-                    Some(r.stats.median <= limit),
-                )
-            }
-            (Some(ts), b) => (
-                format!("batch {b}: >= PyTorch's rows/s"),
-                format!("{} rows/s", si(b as f64 / r.stats.median)),
-                format!("{} rows/s", si(b as f64 / ts.median)),
-                Some(r.stats.median <= ts.median),
+        let recon_s = r.m.recon_s();
+        let (target, recon, torch, met) = match (r.m.torch_s(), r.m.speedup(), r.batch) {
+            (Some(ts), Some(x), 1) => (
+                "batch 1: <= PyTorch's time per row / 10".to_string(),
+                format!("{} us/row", sig3(recon_s * 1e6)),
+                format!("{} us/row", sig3(ts * 1e6)),
+                Some(x >= 10.0),
             ),
-            (None, b) => (format!("batch {b}"), fmt_time(r.stats.median), "-".into(), None),
+            (Some(ts), Some(x), b) => (
+                format!("batch {b}: >= PyTorch's rows/s"),
+                format!("{} rows/s", si(b as f64 / recon_s)),
+                format!("{} rows/s", si(b as f64 / ts)),
+                Some(x >= 1.0),
+            ),
+            (_, _, b) => (format!("batch {b}"), fmt_time(recon_s), "-".into(), None),
         };
         let verdict = match met {
             Some(true) => "met".to_string(),
             Some(false) => "**missed**".to_string(),
             None => "not checked (no PyTorch)".to_string(),
         };
-        t.row(vec![r.model.into(), target.clone(), recon, torch, verdict]);
+        let speedup = r.m.speedup().map_or("-".into(), |x| format!("{x:.2}x"));
+        t.row(vec![r.model.into(), target.clone(), recon, torch, speedup, verdict]);
         j.push(Json::obj(vec![("model", Json::str(r.model)), ("target", Json::str(target)), ("met", met.map_or(Json::Null, Json::Bool))]));
     }
     (t, Json::Arr(j))
