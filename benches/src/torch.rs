@@ -53,6 +53,11 @@ pub fn run(script: &str, args: &[&str]) -> Result<TorchRun, String> {
     })
 }
 
+/// The stats of `model` at `batch` in a run's rows, if it has them.
+pub fn row_stats(run: &TorchRun, model: &str, batch: usize) -> Option<Stats> {
+    run.rows.iter().find(|v| v["model"] == model && v["batch"].as_u64() == Some(batch as u64)).and_then(stats)
+}
+
 /// The statistics of one row of a script's output (`timing.py`'s dict, under `stats`).
 pub fn stats(row: &serde_json::Value) -> Option<Stats> {
     let s = &row["stats"];

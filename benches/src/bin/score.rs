@@ -77,10 +77,7 @@ fn main() {
         let names: Vec<&str> = models.iter().map(|k| k.name()).collect();
         torch = torch::run("score.py", &[&torch::threads().to_string(), &names.join(","), recon_benches::MNIST]);
         for r in &mut rows {
-            let t = torch.as_ref().ok().and_then(|t| {
-                t.rows.iter().find(|v| v["model"] == r.model && v["batch"].as_u64() == Some(r.batch as u64)).and_then(torch::stats)
-            });
-            r.m.torch.push(t);
+            r.m.torch.push(torch.as_ref().ok().and_then(|t| torch::row_stats(t, r.model, r.batch)));
         }
     }
     let run_busy = run_probe.and_then(|p| p.others_since());

@@ -2,19 +2,20 @@
 
 use recon_tensor::{smallvec, Backend, Result, Tensor, TensorError, Unary};
 
+use super::pointwise::{sigmoid_slope, tanh_slope};
 use super::when;
 use crate::tape::Var;
 
 /// `g act'(z)` at the pre-activation `z`, written with the output `y =
 /// act(z)` (which the forward pass keeps anyway): relu `g [y > 0]`, sigmoid
-/// `g y (1 - y)`, tanh `g (1 - y^2)`, in the very ops `relu`, `sigmoid` and
-/// `tanh` use for their own gradients.
+/// `g y (1 - y)`, tanh `g (1 - y^2)`, with the slopes `sigmoid` and `tanh`
+/// use for their own gradients.
 fn through_activation<B: Backend>(g: &Tensor<B>, y: &Tensor<B>, act: Option<Unary>) -> Result<Tensor<B>> {
     match act {
         None => Ok(g.clone()),
         Some(Unary::Relu) => g.relu_backward(y), // y > 0 exactly where z > 0
-        Some(Unary::Sigmoid) => g.mul(&y.mul(&y.neg()?.add_scalar(1.0)?)?),
-        Some(Unary::Tanh) => g.mul(&y.square()?.neg()?.add_scalar(1.0)?),
+        Some(Unary::Sigmoid) => g.mul(&sigmoid_slope(y)?),
+        Some(Unary::Tanh) => g.mul(&tanh_slope(y)?),
         Some(op) => Err(not_fusable(op)),
     }
 }

@@ -5,6 +5,16 @@ use recon_tensor::{smallvec, Backend, Result, Tensor, Unary};
 
 use crate::tape::Var;
 
+/// The sigmoid's derivative from its output: `y (1 - y)` (also `Var::dense`'s).
+pub(crate) fn sigmoid_slope<B: Backend>(y: &Tensor<B>) -> Result<Tensor<B>> {
+    y.mul(&y.neg()?.add_scalar(1.0)?)
+}
+
+/// tanh's derivative from its output: `1 - y^2` (also `Var::dense`'s).
+pub(crate) fn tanh_slope<B: Backend>(y: &Tensor<B>) -> Result<Tensor<B>> {
+    y.square()?.neg()?.add_scalar(1.0)
+}
+
 impl<'t, B: Backend> Var<'t, B> {
     /// Records `y = f(x)` with the rule `dx = g * d(x, y)`.
     fn pointwise(
@@ -70,11 +80,11 @@ impl<'t, B: Backend> Var<'t, B> {
     }
     /// `y = 1 / (1 + e^-x)`. `dx = g y (1 - y)`.
     pub fn sigmoid(&self) -> Result<Var<'t, B>> {
-        self.pointwise("sigmoid", Unary::Sigmoid, |_, y| y.mul(&y.neg()?.add_scalar(1.0)?))
+        self.pointwise("sigmoid", Unary::Sigmoid, |_, y| sigmoid_slope(y))
     }
     /// `y = tanh x`. `dx = g (1 - y^2)`.
     pub fn tanh(&self) -> Result<Var<'t, B>> {
-        self.pointwise("tanh", Unary::Tanh, |_, y| y.square()?.neg()?.add_scalar(1.0))
+        self.pointwise("tanh", Unary::Tanh, |_, y| tanh_slope(y))
     }
     /// `y = ln(1 + e^x)`. `dx = g sigmoid(x)`.
     pub fn softplus(&self) -> Result<Var<'t, B>> {

@@ -21,6 +21,16 @@ fn sigmoid<E: Element>(x: E) -> E {
     n / (E::ONE + e)
 }
 
+/// `max(x, 0)`, with `0` (not `-0` or NaN) where `x` is not positive.
+#[inline(always)]
+fn relu<E: Element>(x: E) -> E {
+    if x > E::ZERO {
+        x
+    } else {
+        E::ZERO
+    }
+}
+
 /// `f` on every value where `E` is `f32`, else `g`. For the functions with
 /// an `f32` form in `exp.rs`, an inline polynomial the compiler vectorises
 /// (`E::exp` is a libm call per value), here 16 lanes wide where the CPU has
@@ -60,7 +70,7 @@ pub fn unary<E: Element>(op: Unary, x: &[E]) -> Buffer<E> {
         Unary::Square => map(x, |v| v * v),
         Unary::Abs => map(x, |v| v.abs()),
         Unary::Recip => map(x, |v| E::ONE / v),
-        Unary::Relu => map(x, |v| if v > E::ZERO { v } else { E::ZERO }),
+        Unary::Relu => map(x, relu),
         Unary::Sigmoid => map_f32(x, exp::sigmoid, sigmoid),
         Unary::Tanh => map(x, |v| v.tanh()),
         Unary::Softplus => map(x, |v| v.max(E::ZERO) + (-v.abs()).exp().ln_1p()),
@@ -117,14 +127,7 @@ pub fn bias_act<E: Element>(y: &[E], bias: &[E], act: Option<Unary>) -> Buffer<E
     }
     match act {
         None => repeating(&mut o, y, bias, |x, b| x + b),
-        Some(Unary::Relu) => repeating(&mut o, y, bias, |x, b| {
-            let v = x + b;
-            if v > E::ZERO {
-                v
-            } else {
-                E::ZERO
-            }
-        }),
+        Some(Unary::Relu) => repeating(&mut o, y, bias, |x, b| relu(x + b)),
         Some(op) => {
             repeating(&mut o, y, bias, |x, b| x + b);
             return unary(op, &o);
